@@ -1,0 +1,57 @@
+// swift-tools-version:6.0
+// Transfuse: checkpoint conversion, inspection and Optimal-Transport fusion of transformers.
+import PackageDescription
+
+let package = Package(
+    name: "Transfuse",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "transfuse", targets: ["transfuse"]),
+        .library(name: "WeightStore", targets: ["WeightStore"]),
+        .library(name: "Checkpoints", targets: ["Checkpoints"]),
+        .library(name: "Transport", targets: ["Transport"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+    ],
+    targets: [
+        // MARK: - C libraries (the only places that include C headers)
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // MARK: - Storage
+        .target(name: "WeightStore"),
+        .target(name: "HDF5Kit", dependencies: ["CHDF5"]),
+        .target(name: "SafeTensors", dependencies: ["WeightStore"]),
+        .target(name: "HDF5Checkpoint", dependencies: ["WeightStore", "HDF5Kit"]),
+        .target(name: "NPZ", dependencies: ["WeightStore", .product(name: "ZIPFoundation", package: "ZIPFoundation")]),
+        .target(name: "Checkpoints", dependencies: ["WeightStore", "SafeTensors", "HDF5Checkpoint", "NPZ"]),
+
+        // MARK: - Naming schemes (rule files under Converters/ and Schemas/ are data)
+        .target(name: "NamingSchemes", dependencies: ["WeightStore"]),
+
+        // MARK: - Optimal transport
+        .target(name: "Transport", dependencies: ["CBLAS"]),
+
+        // MARK: - Command line
+        .target(name: "TransfuseCLI", dependencies: [
+            "WeightStore", "Checkpoints", "NamingSchemes", "Transport", "HDF5Kit",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "transfuse", dependencies: ["TransfuseCLI"]),
+        // libFuzzer target for the safetensors header parser: `make fuzz`.
+        .executableTarget(name: "SafeTensorsFuzzer", dependencies: ["SafeTensors", "WeightStore"]),
+
+        // MARK: - Tests
+        .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore"]),
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "WeightStore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "HDF5Kit", "WeightStore"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "WeightStore"]),
+        .testTarget(name: "NamingSchemesTests", dependencies: ["NamingSchemes", "Checkpoints", "WeightStore"]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore"]),
+    ]
+)

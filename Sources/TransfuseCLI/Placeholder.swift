@@ -1,0 +1,4 @@
+import ArgumentParser
+public struct TransfuseCommand: ParsableCommand {
+    public init() {}
+}

@@ -1,0 +1,2 @@
+import TransfuseCLI
+TransfuseCommand.main()
