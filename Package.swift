@@ -44,7 +44,7 @@ let package = Package(
         .executableTarget(name: "SafeTensorsFuzzer", dependencies: ["SafeTensors", "WeightStore"]),
 
         // MARK: - Tests
-        .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore"]),
+        .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "WeightStore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "HDF5Kit", "WeightStore"],
