@@ -3,6 +3,7 @@
 Writes half_precision.json: float32 bit patterns of tricky values and what numpy (float16)
 and ml_dtypes (bfloat16, the type JAX and PyTorch share) round them to. Run by `make fixtures`.
 """
+import hashlib
 import json
 import pathlib
 
@@ -33,4 +34,6 @@ out = {
 }
 path = pathlib.Path(__file__).parent / "half_precision.json"
 path.write_text(json.dumps(out) + "\n")
+digest = hashlib.sha256(path.read_bytes()).hexdigest()
+(path.parent / "SHA256SUMS").write_text(f"{digest}  {path.name}\n")
 print(f"wrote {path} ({len(values)} values)")
