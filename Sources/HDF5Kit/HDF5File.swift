@@ -1,0 +1,64 @@
+import CHDF5
+
+/// An open HDF5 file (closed when the last reference, including its groups and datasets,
+/// goes away).
+public final class HDF5File: @unchecked Sendable {
+    let id: hid_t
+    /// The path the file was opened with.
+    public let path: String
+    /// True when opened read-only.
+    public let isReadOnly: Bool
+
+    private init(id: hid_t, path: String, readOnly: Bool) {
+        self.id = id
+        self.path = path
+        self.isReadOnly = readOnly
+    }
+
+    deinit { HDF5Library.locked { _ = H5Fclose(id) } }
+
+    /// True when `path` exists and starts with an HDF5 superblock signature.
+    public static func isHDF5(path: String) -> Bool {
+        HDF5Library.locked { H5Fis_hdf5(path) > 0 }
+    }
+
+    /// Opens an existing file read-only.
+    /// - Throws: `HDF5Error` with the HDF5 error stack (missing, truncated or corrupt file).
+    public static func openReadOnly(_ path: String) throws -> HDF5File {
+        try HDF5Library.locked {
+            let id = try HDF5Library.check(H5Fopen(path, chdf5_F_ACC_RDONLY(), defaultPlist), path: path, "cannot open the file")
+            return HDF5File(id: id, path: path, readOnly: true)
+        }
+    }
+
+    /// Creates `path`, truncating an existing file. With `trackCreationOrder` the root group
+    /// records the creation order of its links (h5py's `track_order=True`).
+    public static func create(_ path: String, trackCreationOrder: Bool = true) throws -> HDF5File {
+        try HDF5Library.locked {
+            let fcpl = try HDF5Library.check(H5Pcreate(chdf5_P_FILE_CREATE()), path: path, "cannot create a property list")
+            defer { H5Pclose(fcpl) }
+            if trackCreationOrder {
+                try HDF5Library.check(H5Pset_link_creation_order(fcpl, chdf5_P_CRT_ORDER_TRACKED() | chdf5_P_CRT_ORDER_INDEXED()),
+                                      path: path, "cannot track the creation order")
+            }
+            let id = try HDF5Library.check(H5Fcreate(path, chdf5_F_ACC_TRUNC(), fcpl, defaultPlist), path: path, "cannot create the file")
+            return HDF5File(id: id, path: path, readOnly: false)
+        }
+    }
+
+    /// The root group `/`.
+    public func root() throws -> HDF5Group {
+        try HDF5Library.locked {
+            let group = try HDF5Library.check(H5Gopen2(id, "/", defaultPlist), path: path, object: "/", "cannot open the root group")
+            return HDF5Group(owning: group, file: self, path: "/")
+        }
+    }
+
+    /// Writes every buffered change to disk.
+    /// - Throws: `HDF5Error` when the data cannot be written (disk full, I/O error).
+    public func flush() throws {
+        try HDF5Library.locked {
+            try HDF5Library.check(H5Fflush(id, H5F_SCOPE_GLOBAL), path: path, "cannot write the file to disk")
+        }
+    }
+}
