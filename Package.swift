@@ -29,7 +29,12 @@ let package = Package(
         .target(name: "Checkpoints", dependencies: ["WeightStore", "SafeTensors", "HDF5Checkpoint", "NPZ"]),
 
         // MARK: - Naming schemes (rule files under Converters/ and Schemas/ are data)
-        .target(name: "NamingSchemes", dependencies: ["WeightStore"]),
+        .target(name: "NamingSchemes", dependencies: ["WeightStore", "CanonicalLayouts", "ConverterRules"]),
+        .target(name: "CanonicalLayouts", path: "Schemas", exclude: ["README.md", "HDF5-LAYOUT.md"],
+                resources: [.copy("vit.json"), .copy("bert.json")]),
+        .target(name: "ConverterRules", dependencies: ["CanonicalLayouts"], path: "Converters", exclude: ["README.md"],
+                resources: [.copy("canonical.json"), .copy("hf-vit.json"), .copy("timm-vit.json"), .copy("google-vit.json"),
+                            .copy("hf-bert.json"), .copy("tf-bert.json"), .copy("keras-hub-bert.json")]),
 
         // MARK: - Optimal transport
         .target(name: "Transport", dependencies: ["CBLAS"]),
@@ -50,7 +55,8 @@ let package = Package(
         .testTarget(name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "HDF5Kit", "WeightStore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "WeightStore"]),
-        .testTarget(name: "NamingSchemesTests", dependencies: ["NamingSchemes", "Checkpoints", "WeightStore"]),
+        .testTarget(name: "NamingSchemesTests", dependencies: ["NamingSchemes", "Checkpoints", "WeightStore"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore"]),
     ]
