@@ -2,9 +2,10 @@ import WeightStore
 
 /// Where a writer puts each tensor of a store, and the header bytes that describe it.
 ///
-/// Data layout follows the reference writer: tensors sorted by dtype alignment, largest
-/// first, then by name (byte-wise UTF-8 order, as Rust compares strings), packed without
-/// gaps; the header is padded with spaces so that N, and so the data start 8 + N, is a
+/// Data layout follows the reference writer byte for byte: tensors sorted by dtype, in
+/// descending order of the reference's `Dtype` declaration (`referenceRank`: by element
+/// size, so alignment comes first), then by name (byte-wise UTF-8, as Rust compares
+/// strings), packed without gaps; the header is padded with spaces so that N, and so the data start 8 + N, is a
 /// multiple of 8 — every tensor is then aligned to its element size.
 ///
 /// The header JSON, however, lists the tensors in the store's order (offsets say where each
@@ -27,7 +28,8 @@ struct SafeTensorsLayout {
         let tensors = store.tensors
         dataOrder = tensors.indices.sorted { a, b in
             let left = tensors[a], right = tensors[b]
-            if left.dtype.alignment != right.dtype.alignment { return left.dtype.alignment > right.dtype.alignment }
+            let leftRank = Self.referenceRank(left.dtype), rightRank = Self.referenceRank(right.dtype)
+            if leftRank != rightRank { return leftRank > rightRank }
             return left.name.utf8.lexicographicallyPrecedes(right.name.utf8)
         }
         var offsets = [Range<Int>](repeating: 0..<0, count: tensors.count)
@@ -70,5 +72,35 @@ struct SafeTensorsLayout {
         withUnsafeBytes(of: UInt64(json.count).littleEndian) { prefix.append(contentsOf: $0) }
         prefix.append(contentsOf: json)
         self.prefix = prefix
+    }
+
+    /// The position of `dtype` in the reference's `Dtype` enum (huggingface/safetensors),
+    /// whose derived order its writer sorts by, largest first. Ordered by element size, so
+    /// sorting by it descending also sorts by alignment descending.
+    static func referenceRank(_ dtype: DType) -> Int {
+        switch dtype {
+        case .bool: return 0
+        case .f4: return 1
+        case .f6E2M3: return 2
+        case .f6E3M2: return 3
+        case .u8: return 4
+        case .i8: return 5
+        case .f8E5M2: return 6
+        case .f8E4M3: return 7
+        case .f8E8M0: return 8
+        case .f8E4M3FNUZ: return 9
+        case .f8E5M2FNUZ: return 10
+        case .i16: return 11
+        case .u16: return 12
+        case .f16: return 13
+        case .bf16: return 14
+        case .i32: return 15
+        case .u32: return 16
+        case .f32: return 17
+        case .c64: return 18
+        case .f64: return 19
+        case .i64: return 20
+        case .u64: return 21
+        }
     }
 }
