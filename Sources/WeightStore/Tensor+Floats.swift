@@ -64,3 +64,40 @@ extension Tensor {
         return try Tensor.fromFloats(name: name, shape: shape, values: floats(), dtype: target)
     }
 }
+
+// MARK: - Lazy casting
+
+extension Tensor {
+    /// Like `castingFloat(to:)`, but the cast happens when the bytes are read, one tensor at a
+    /// time, so converting a large checkpoint never holds more than one cast tensor in memory.
+    public func lazilyCastingFloat(to target: DType) throws -> Tensor {
+        guard target.isFloatingPoint else {
+            throw StoreError.unsupportedCast(tensor: name, from: dtype, to: target)
+        }
+        guard dtype.isFloatingPoint, dtype != target,
+              let bytes = target.byteCount(elements: elementCount) else { return self }
+        return try Tensor(name: name, dtype: target, shape: shape,
+                          source: CastTensorSource(base: self, target: target, byteCount: bytes))
+    }
+}
+
+/// Bytes of `base` cast to `target`, computed on each read (nothing cached).
+final class CastTensorSource: TensorSource, @unchecked Sendable {
+    let base: Tensor
+    let target: DType
+    let byteCount: Int
+
+    init(base: Tensor, target: DType, byteCount: Int) {
+        self.base = base
+        self.target = target
+        self.byteCount = byteCount
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let cast = try base.castingFloat(to: target)
+        base.source.release()
+        return try cast.withBytes(body)
+    }
+
+    func release() { base.source.release() }
+}

@@ -1,2 +1,3 @@
 import TransfuseCLI
-TransfuseCommand.main()
+
+TransfuseCommand.start()

@@ -1,4 +1,0 @@
-import ArgumentParser
-public struct TransfuseCommand: ParsableCommand {
-    public init() {}
-}
