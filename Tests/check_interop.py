@@ -35,7 +35,7 @@ def main():
         status = "ok  " if result.returncode == 0 else "FAIL"
         print(f"{status} {file} read by {checker.split('/')[0].removesuffix('Tests')} checker")
         failures += result.returncode != 0
-    print(f"{len(CASES) - failures} passed, {failures} failed")
+    print(f"python interop checks: {len(CASES) - failures} of {len(CASES)} files read correctly")
     sys.exit(1 if failures else 0)
 
 
