@@ -39,9 +39,12 @@ let package = Package(
         // MARK: - Optimal transport
         .target(name: "Transport", dependencies: ["CBLAS"]),
 
+        // MARK: - Inference (ViT / BERT forward passes from the canonical layout)
+        .target(name: "Inference", dependencies: ["WeightStore", "CBLAS", "HDF5Kit"]),
+
         // MARK: - Command line
         .target(name: "TransfuseCLI", dependencies: [
-            "WeightStore", "Checkpoints", "NamingSchemes", "Transport", "HDF5Kit",
+            "WeightStore", "Checkpoints", "NamingSchemes", "Transport", "HDF5Kit", "Inference",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "transfuse", dependencies: ["TransfuseCLI"]),
@@ -58,6 +61,8 @@ let package = Package(
         .testTarget(name: "NamingSchemesTests", dependencies: ["NamingSchemes", "Checkpoints", "WeightStore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "Checkpoints", "WeightStore", "HDF5Kit"],
+                    resources: [.copy("Fixtures")]),
         .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore"]),
     ]
 )
