@@ -1,8 +1,9 @@
 import HDF5Kit
 import WeightStore
 
-/// How a dtype is stored in HDF5: an element type h5py understands, or an opaque type of
-/// the element's byte size tagged with the dtype (8-bit floats, which HDF5 and NumPy lack).
+/// How a dtype is stored in HDF5: an element type h5py understands, or an untagged opaque
+/// type of the element's byte size (8-bit floats, which HDF5 and NumPy lack; the dataset's
+/// `dtype` attribute says which, and h5py reads the bytes as NumPy `V1`).
 enum DTypeStorage: Equatable {
     case element(HDF5ElementType)
     case opaque(size: Int)
@@ -34,7 +35,7 @@ enum DTypeStorage: Equatable {
     static func datatype(for dtype: DType) throws -> HDF5Datatype? {
         switch DTypeStorage(dtype) {
         case .element(let element)?: return try HDF5Datatype.element(element)
-        case .opaque(let size)?: return try HDF5Datatype.opaque(size: size, tag: dtype.rawValue)
+        case .opaque(let size)?: return try HDF5Datatype.opaque(size: size)
         case nil: return nil
         }
     }
@@ -84,9 +85,12 @@ struct ResolvedType {
     /// - Parameters:
     ///   - strictAttribute: the canonical layout: a `dtype` attribute that is not a string
     ///     or not a known dtype is an error (other layouts ignore it and infer the dtype).
+    ///   - untaggedOpaqueIsBF16: Keras layouts: a 2-byte opaque dataset without a `dtype`
+    ///     attribute is bfloat16 (Keras 3's legacy `.h5` writer stores ml_dtypes bfloat16
+    ///     that way, with an empty tag; Keras has no other 2-byte opaque type).
     /// - Throws: `HDF5CheckpointError.unsupportedType` / `.dtypeMismatch` /
     ///   `.invalidAttribute`.
-    static func resolve(_ dataset: HDF5Dataset, strictAttribute: Bool) throws -> ResolvedType {
+    static func resolve(_ dataset: HDF5Dataset, strictAttribute: Bool, untaggedOpaqueIsBF16: Bool = false) throws -> ResolvedType {
         let path = dataset.file.path
         let fileType = try dataset.datatype()
         var declared: (text: String, dtype: DType)? = nil
@@ -116,6 +120,9 @@ struct ResolvedType {
                 throw HDF5CheckpointError.dtypeMismatch(path: path, dataset: dataset.path, attribute: declared.text,
                                                         type: fileType.description)
             }
+        }
+        if untaggedOpaqueIsBF16, found == nil, fileType.typeClass == .opaque, fileType.size == 2 {
+            return ResolvedType(dtype: .bf16, memoryType: try fileType.copy())
         }
         guard let found else {
             throw HDF5CheckpointError.unsupportedType(path: path, dataset: dataset.path, type: fileType.description)

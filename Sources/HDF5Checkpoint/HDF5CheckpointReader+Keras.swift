@@ -25,7 +25,7 @@ extension HDF5CheckpointReader {
                 guard !weight.isEmpty, (try? group.openDataset(weight)) != nil else {
                     throw HDF5CheckpointError.kerasLayout(path: path, problem: "weight \"\(weight)\" of layer \"\(layer)\" has no dataset \(datasetPath)")
                 }
-                let tensor = try tensor(named: weight, at: datasetPath, in: root, strictDType: false)
+                let tensor = try tensor(named: weight, at: datasetPath, in: root, strictDType: false, keras: true)
                 try append(tensor, from: datasetPath, to: &store, paths: &paths, file: path)
             }
         }

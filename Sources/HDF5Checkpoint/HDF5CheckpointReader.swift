@@ -100,10 +100,11 @@ public enum HDF5CheckpointReader {
     // MARK: - Building tensors
 
     /// A lazy tensor `name` over the dataset at the absolute `datasetPath`.
-    static func tensor(named name: String, at datasetPath: String, in root: HDF5Group, strictDType: Bool) throws -> Tensor {
+    static func tensor(named name: String, at datasetPath: String, in root: HDF5Group, strictDType: Bool,
+                       keras: Bool = false) throws -> Tensor {
         let path = root.file.path
         let dataset = try root.openDataset(datasetPath)
-        let resolved = try ResolvedType.resolve(dataset, strictAttribute: strictDType)
+        let resolved = try ResolvedType.resolve(dataset, strictAttribute: strictDType, untaggedOpaqueIsBF16: keras)
         let space = try dataset.dataspace()
         if space.isNull {
             throw HDF5CheckpointError.unsupportedType(path: path, dataset: datasetPath, type: "with a null dataspace (h5py.Empty)")
@@ -134,7 +135,8 @@ public enum HDF5CheckpointReader {
         var paths: [String: String] = [:]
         for parts in walk {
             let datasetPath = "/" + parts.joined(separator: "/")
-            let tensor = try tensor(named: parts.joined(separator: separator), at: datasetPath, in: root, strictDType: false)
+            let tensor = try tensor(named: parts.joined(separator: separator), at: datasetPath, in: root,
+                                    strictDType: false, keras: separator == "/")
             try append(tensor, from: datasetPath, to: &store, paths: &paths, file: root.file.path)
         }
         return store

@@ -12,6 +12,13 @@ public struct HDF5StorageInfo: Sendable, Equatable {
     public let filters: [Filter]
     /// Bytes the data occupies in the file (compressed size for filtered datasets).
     public let storedBytes: Int
+
+    public init(layout: Layout, chunkShape: [Int]?, filters: [Filter], storedBytes: Int) {
+        self.layout = layout
+        self.chunkShape = chunkShape
+        self.filters = filters
+        self.storedBytes = storedBytes
+    }
 }
 
 /// An open dataset. Reads and writes move whole datasets (or runs of outer rows) in the

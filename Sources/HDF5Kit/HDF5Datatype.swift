@@ -29,12 +29,16 @@ public final class HDF5Datatype: @unchecked Sendable, CustomStringConvertible {
         try HDF5Library.locked { try Self.copying(id, "dataset") }
     }
 
-    /// A fixed-size opaque type of `size` bytes with `tag` (how Keras 3 stores bfloat16).
-    public static func opaque(size: Int, tag: String) throws -> HDF5Datatype {
+    /// A fixed-size opaque type of `size` bytes, untagged by default as h5py makes them for
+    /// NumPy void dtypes (how Keras 3 stores bfloat16; h5py cannot read opaque data whose
+    /// tag differs from its own, so tag only types no Python tool has to read).
+    public static func opaque(size: Int, tag: String? = nil) throws -> HDF5Datatype {
         try HDF5Library.locked {
             guard size > 0 else { throw HDF5Error(path: "HDF5", operation: "an opaque type needs a positive size") }
             let type = HDF5Datatype(owning: try HDF5Library.check(H5Tcreate(H5T_OPAQUE, size), path: "HDF5", "cannot create an opaque type of \(size) bytes"))
-            try HDF5Library.check(H5Tset_tag(type.id, tag), path: "HDF5", "cannot tag an opaque type")
+            if let tag {
+                try HDF5Library.check(H5Tset_tag(type.id, tag), path: "HDF5", "cannot tag an opaque type")
+            }
             return type
         }
     }

@@ -31,6 +31,15 @@ public final class HDF5File: @unchecked Sendable {
         }
     }
 
+    /// Opens an existing file for reading and writing (to add or replace attributes and
+    /// datasets).
+    public static func openReadWrite(_ path: String) throws -> HDF5File {
+        try HDF5Library.locked {
+            let id = try HDF5Library.check(H5Fopen(path, chdf5_F_ACC_RDWR(), defaultPlist), path: path, "cannot open the file for writing")
+            return HDF5File(id: id, path: path, readOnly: false)
+        }
+    }
+
     /// Creates `path`, truncating an existing file. With `trackCreationOrder` the root group
     /// records the creation order of its links (h5py's `track_order=True`).
     public static func create(_ path: String, trackCreationOrder: Bool = true) throws -> HDF5File {
