@@ -8,8 +8,13 @@ seconds="${1:-60}"
 swift build -c debug --scratch-path .build-fuzz --product SafeTensorsFuzzer \
     --sanitize fuzzer --sanitize address 2>&1 | tail -1
 mkdir -p .build-fuzz/corpus
+status=0
 .build-fuzz/debug/SafeTensorsFuzzer -max_total_time="$seconds" -print_final_stats=1 \
-    -artifact_prefix=.build-fuzz/ .build-fuzz/corpus Tests/SafeTensorsTests/Fixtures/fuzz-seeds 2>&1 \
-    | grep -E "stat::number_of_executed_units|Done|ERROR|SUMMARY|crash" || true
-test "${PIPESTATUS[0]}" -eq 0
+    -artifact_prefix=.build-fuzz/ .build-fuzz/corpus Tests/SafeTensorsTests/Fixtures/fuzz-seeds \
+    > .build-fuzz/fuzz.log 2>&1 || status=$?
+grep -E "stat::number_of_executed_units|ERROR|SUMMARY|artifact" .build-fuzz/fuzz.log || true
+if [ "$status" -ne 0 ]; then
+    echo "fuzz: the parser crashed (see .build-fuzz/fuzz.log and the crash-* input in .build-fuzz/)"
+    exit 1
+fi
 echo "fuzz: no crash in ${seconds} s"
