@@ -1,0 +1,75 @@
+/// Exact (unregularised) optimal transport, the equivalent of POT's `ot.emd`.
+public enum EMD {
+    /// Solves `min Σ C∘P` over plans `P >= 0` with `P·1 = a`, `Pᵀ·1 = b`.
+    ///
+    /// Uniform marginals whose sizes divide (`n = k·m` or `m = k·n`, including `n = m`) are solved
+    /// as a linear assignment (Jonker–Volgenant) on the cost with columns (rows) repeated `k`
+    /// times, each matched cell carrying `sum(a)/max(n, m)`; everything else by the network
+    /// simplex. Both are exact; ties are broken deterministically.
+    /// - Parameters:
+    ///   - cost: `C`, `n × m`, finite and `>= 0`.
+    ///   - a: source marginal (`n` values `>= 0`), uniform `1/n` when `nil`.
+    ///   - b: target marginal (`m` values `>= 0`), uniform `1/m` when `nil`; rescaled to carry
+    ///     exactly `sum(a)` (the totals must agree to 1e-6 relative).
+    ///   - maxPivots: network-simplex pivot cap; when reached the plan is feasible but not
+    ///     proven optimal and `warning` says so.
+    /// - Returns: the plan (`n × m`), its cost, the solver used and its iteration count.
+    /// - Throws: ``TransportError`` for invalid input.
+    public static func solve(cost: Matrix, a: [Double]? = nil, b: [Double]? = nil,
+                             maxPivots: Int? = nil) throws -> TransportResult {
+        let (a, b) = try Marginals.validate(cost: cost, a: a, b: b)
+        let n = cost.rows, m = cost.cols
+        if Marginals.isUniform(a), Marginals.isUniform(b), n % m == 0 || m % n == 0 {
+            return assignment(cost: cost, mass: a.reduce(0, +), b: b)
+        }
+        return networkSimplex(cost: cost, a: a, b: b, maxPivots: maxPivots ?? Swift.max(1_000_000, 50 * n * m))
+    }
+
+    /// Uniform marginals with `n | m` or `m | n`: assignment on the repeated cost.
+    static func assignment(cost: Matrix, mass: Double, b: [Double]) -> TransportResult {
+        let n = cost.rows, m = cost.cols
+        let size = Swift.max(n, m)
+        let cell = mass / Double(size)
+        var plan = Matrix(rows: n, cols: m)
+        let sigma: [Int]
+        if n == m {
+            sigma = cost.storage.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: n, cost: $0) }
+            for i in 0..<n { plan[i, sigma[i]] = cell }
+        } else if n > m {
+            // Column j is repeated k times as columns j·k ..< (j+1)·k.
+            let k = n / m
+            var square = [Double](repeating: 0, count: size * size)
+            for i in 0..<n {
+                for jj in 0..<size { square[i * size + jj] = cost.storage[i * m + jj / k] }
+            }
+            sigma = square.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: size, cost: $0) }
+            for i in 0..<n { plan[i, sigma[i] / k] += cell }
+        } else {
+            // Row i is repeated k times as rows i·k ..< (i+1)·k.
+            let k = m / n
+            var square = [Double](repeating: 0, count: size * size)
+            for ii in 0..<size {
+                let src = (ii / k) * m
+                for j in 0..<m { square[ii * size + j] = cost.storage[src + j] }
+            }
+            sigma = square.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: size, cost: $0) }
+            for ii in 0..<size { plan[ii / k, sigma[ii]] += cell }
+        }
+        return TransportResult(plan: plan, cost: cost, b: b, solver: .emdAssignment, iterations: size)
+    }
+
+    /// General marginals: network simplex.
+    static func networkSimplex(cost: Matrix, a: [Double], b: [Double], maxPivots: Int) -> TransportResult {
+        let n = cost.rows, m = cost.cols
+        let solution = cost.storage.withUnsafeBufferPointer { buffer -> NetworkSimplex.Solution in
+            var simplex = NetworkSimplex(n: n, m: m, cost: buffer, a: a, b: b)
+            return simplex.run(maxPivots: maxPivots)
+        }
+        var plan = Matrix(rows: n, cols: m)
+        for arc in solution.arcs where arc.flow > 0 { plan[arc.source, arc.sink] += arc.flow }
+        let warning = solution.optimal ? nil
+            : "network simplex stopped at the pivot cap (\(maxPivots)) before proving optimality; the plan is feasible but may not be optimal"
+        return TransportResult(plan: plan, cost: cost, b: b, solver: .emdNetworkSimplex,
+                               iterations: solution.pivots, warning: warning)
+    }
+}

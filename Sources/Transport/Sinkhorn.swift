@@ -1,0 +1,168 @@
+import Foundation
+
+/// Entropic optimal transport `min ⟨P, C⟩ − reg·H(P)` by Sinkhorn scaling, matching POT's
+/// `ot.sinkhorn(a, b, M, reg)` (`sinkhorn_knopp`): the same start (`u = 1/n`, `v = 1/m`), update
+/// order (`v = b / Kᵀu`, then `u = 1 / ((K/a)·v)`), stopping rule (every 10th iteration, counting
+/// from iteration 0, `‖colsum(P) − b‖₂ < stopThreshold`), and cap (1000 iterations).
+///
+/// The log-stabilised variant (``Domain/log``) computes the same iterates as POT's
+/// `sinkhorn_log` without underflow: the first iteration is done in the log domain, then the
+/// scalings are absorbed into dual potentials whenever they leave `[1e-50, 1e50]`
+/// (Schmitzer 2019), falling back to an exact log-domain iteration on any zero or overflow.
+/// ``Domain/automatic`` uses it when the kernel `exp(−C/reg)` has an all-zero row or column,
+/// or when the standard iteration hits a zero, NaN or Inf (where POT would stop early).
+public struct Sinkhorn: Sendable {
+    /// Which iteration to run.
+    public enum Domain: String, Sendable, CaseIterable {
+        /// Standard scaling unless the kernel underflows, then log-stabilised.
+        case automatic
+        /// Standard scaling only (on numerical failure: POT's behaviour, the previous iterate).
+        case standard
+        /// Log-stabilised only.
+        case log
+    }
+
+    /// Entropic regularisation `reg > 0` (POT's `reg`).
+    public var reg: Double
+    /// Iteration cap (POT's `numItermax`), `>= 1`.
+    public var maxIterations: Int
+    /// Stop when the column-marginal error drops below this (POT's `stopThr`), `>= 0`.
+    public var stopThreshold: Double
+    /// Standard, log-stabilised or automatic choice.
+    public var domain: Domain
+    /// Worker threads for the scaling passes; `nil` = all active processors. Problems under
+    /// 65,536 entries always run on one thread.
+    public var threads: Int?
+
+    public init(reg: Double, maxIterations: Int = 1000, stopThreshold: Double = 1e-9,
+                domain: Domain = .automatic, threads: Int? = nil) {
+        self.reg = reg
+        self.maxIterations = maxIterations
+        self.stopThreshold = stopThreshold
+        self.domain = domain
+        self.threads = threads
+    }
+
+    /// Solves one problem.
+    /// - Parameters:
+    ///   - cost: `C`, `n × m`, finite and `>= 0`.
+    ///   - a: source marginal (`n`), uniform `1/n` when `nil`.
+    ///   - b: target marginal (`m`), uniform `1/m` when `nil`.
+    /// - Returns: the plan `diag(u)·K·diag(v)` (`n × m`), its cost `Σ C∘P`, the iterations done
+    ///   (POT's `niter + 1`), the final column-marginal error, and a warning when the cap was
+    ///   reached or a fallback was taken.
+    /// - Throws: ``TransportError`` for invalid input or parameters.
+    public func solve(cost: Matrix, a: [Double]? = nil, b: [Double]? = nil) throws -> TransportResult {
+        guard reg > 0, reg.isFinite else {
+            throw TransportError.invalidParameter("reg", value: "\(reg)", hint: "the entropic regularisation must be a finite number > 0 (e.g. 0.05)")
+        }
+        guard maxIterations >= 1 else {
+            throw TransportError.invalidParameter("maxIterations", value: "\(maxIterations)", hint: "at least 1 iteration")
+        }
+        guard stopThreshold >= 0, stopThreshold.isFinite else {
+            throw TransportError.invalidParameter("stopThreshold", value: "\(stopThreshold)", hint: "a finite number >= 0")
+        }
+        if let t = threads, t < 1 {
+            throw TransportError.invalidParameter("threads", value: "\(t)", hint: "at least 1")
+        }
+        let (a, b) = try Marginals.validate(cost: cost, a: a, b: b)
+        switch domain {
+        case .log:
+            return logStabilized(cost: cost, a: a, b: b, note: nil)
+        case .standard, .automatic:
+            return standard(cost: cost, a: a, b: b)
+        }
+    }
+
+    // MARK: - Standard (sinkhorn_knopp)
+
+    func standard(cost: Matrix, a: [Double], b: [Double]) -> TransportResult {
+        let n = cost.rows, m = cost.cols
+        var kernel = [Double](repeating: 0, count: n * m)
+        let scale = -1 / reg
+        var rowAlive = [Bool](repeating: false, count: n)
+        var colAlive = [Bool](repeating: false, count: m)
+        for i in 0..<n {
+            for j in 0..<m {
+                let x = Foundation.exp(cost.storage[i * m + j] * scale)
+                kernel[i * m + j] = x
+                if x > 0 { rowAlive[i] = true; colAlive[j] = true }
+            }
+        }
+        if domain == .automatic, rowAlive.contains(false) || colAlive.contains(false) {
+            return logStabilized(cost: cost, a: a, b: b,
+                                 note: "kernel exp(-C/reg) underflows to an all-zero row or column at reg \(reg); used the log-stabilised iteration")
+        }
+
+        let workspace = ScalingWorkspace(rows: n, cols: m, threads: Kernels.threadCount(requested: threads, elements: n * m))
+        var u = [Double](repeating: 1 / Double(n), count: n)
+        var v = [Double](repeating: 1 / Double(m), count: m)
+        var uPrev = u, vPrev = v
+        var ktu = [Double](repeating: 0, count: m)
+        var ktuNext = [Double](repeating: 0, count: m)
+        let inverseA = a.map { 1 / $0 }
+        kernel.withUnsafeBufferPointer { k in
+            u.withUnsafeBufferPointer { up in
+                ktu.withUnsafeMutableBufferPointer { out in
+                    BLAS.multiplyVector(k, rows: n, cols: m, transposed: true, up, into: out)
+                }
+            }
+        }
+
+        var iterations = 0
+        var converged = false
+        var failure: Int? = nil
+        for ii in 0..<maxIterations {
+            iterations = ii + 1
+            swap(&u, &uPrev)
+            swap(&v, &vPrev)
+            var zeroColumn = false
+            for j in 0..<m {
+                if ktu[j] == 0 { zeroColumn = true }
+                v[j] = b[j] / ktu[j]
+            }
+            kernel.withUnsafeBufferPointer { k in
+                v.withUnsafeBufferPointer { vp in
+                    u.withUnsafeMutableBufferPointer { up in
+                        ktuNext.withUnsafeMutableBufferPointer { out in
+                            workspace.pass(kernel: k.baseAddress!, v: vp.baseAddress!, u: up.baseAddress!, ktu: out.baseAddress!) { i, s in
+                                1 / (s * inverseA[i])
+                            }
+                        }
+                    }
+                }
+            }
+            if zeroColumn || !u.allSatisfy({ $0.isFinite }) || !v.allSatisfy({ $0.isFinite }) {
+                failure = ii
+                break
+            }
+            swap(&ktu, &ktuNext)
+            if ii % 10 == 0 {
+                var err = 0.0
+                for j in 0..<m { let d = v[j] * ktu[j] - b[j]; err += d * d }
+                if err.squareRoot() < stopThreshold { converged = true; break }
+            }
+        }
+
+        var warning: String? = nil
+        if let ii = failure {
+            if domain == .automatic {
+                return logStabilized(cost: cost, a: a, b: b,
+                                     note: "standard Sinkhorn hit a numerical error (zero, NaN or Inf scaling) at iteration \(ii) with reg \(reg); used the log-stabilised iteration")
+            }
+            u = uPrev; v = vPrev
+            warning = "numerical errors at iteration \(ii) (reg \(reg) too small for the standard iteration); returned the previous iterate"
+        } else if !converged {
+            warning = capWarning()
+        }
+        var plan = Matrix(rows: n, cols: m)
+        for i in 0..<n {
+            for j in 0..<m { plan.storage[i * m + j] = u[i] * kernel[i * m + j] * v[j] }
+        }
+        return TransportResult(plan: plan, cost: cost, b: b, solver: .sinkhorn, iterations: iterations, warning: warning)
+    }
+
+    func capWarning() -> String {
+        "Sinkhorn did not converge in \(maxIterations) iterations (stop threshold \(stopThreshold)); increase maxIterations or reg"
+    }
+}

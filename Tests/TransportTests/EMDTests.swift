@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+@testable import Transport
+
+@Suite("Exact EMD against POT and by its properties")
+struct EMDTests {
+    static let fixtures = FixtureSet.cases(kind: "emd")
+
+    @Test("cost equals POT's ot.emd to 1e-9 relative, plan valid", arguments: fixtures)
+    func matchesPOT(_ testCase: FixtureSet.Case) throws {
+        let set = FixtureSet.shared
+        let cost = try set.matrix(testCase, "cost")
+        let a = set.values(testCase, "a"), b = set.values(testCase, "b")
+        let result = try EMD.solve(cost: cost, a: a, b: b)
+        let expected = try #require(testCase.pot_cost)
+        #expect(abs(result.cost - expected) <= 1e-9 * max(abs(expected), 1e-300) || abs(result.cost - expected) <= 1e-15,
+                "cost \(result.cost) vs POT \(expected)")
+        let aa = a ?? [Double](repeating: 1 / Double(cost.rows), count: cost.rows)
+        let bb = b ?? [Double](repeating: 1 / Double(cost.cols), count: cost.cols)
+        expectValidPlan(result.plan, a: aa, b: bb, tolerance: 1e-9)
+        #expect(result.warning == nil)
+    }
+
+    @Test("network simplex reaches POT's cost on every fixture", arguments: fixtures)
+    func networkSimplexMatchesPOT(_ testCase: FixtureSet.Case) throws {
+        let set = FixtureSet.shared
+        let cost = try set.matrix(testCase, "cost")
+        let (a, b) = try Marginals.validate(cost: cost, a: set.values(testCase, "a"), b: set.values(testCase, "b"))
+        let result = EMD.networkSimplex(cost: cost, a: a, b: b, maxPivots: 1_000_000)
+        let expected = try #require(testCase.pot_cost)
+        #expect(abs(result.cost - expected) <= 1e-9 * abs(expected) || abs(result.cost - expected) <= 1e-15)
+        expectValidPlan(result.plan, a: a, b: b, tolerance: 1e-9)
+        #expect(result.warning == nil)
+    }
+
+    @Test("a permutation cost matrix gives back the permutation", arguments: [1, 2, 5, 31, 64, 257])
+    func permutationRecovered(_ n: Int) throws {
+        var rng = SplitMix(seed: UInt64(n))
+        let sigma = (0..<n).shuffled(using: &rng)
+        var cost = Matrix(rows: n, cols: n)
+        for i in 0..<n {
+            for j in 0..<n { cost[i, j] = j == sigma[i] ? 0 : 0.01 + Double.random(in: 0..<1, using: &rng) }
+        }
+        for result in [try EMD.solve(cost: cost),
+                       EMD.networkSimplex(cost: cost, a: .init(repeating: 1 / Double(n), count: n),
+                                          b: .init(repeating: 1 / Double(n), count: n), maxPivots: 10_000_000)] {
+            for i in 0..<n {
+                for j in 0..<n {
+                    #expect(abs(result.plan[i, j] - (j == sigma[i] ? 1 / Double(n) : 0)) <= 1e-12)
+                }
+            }
+            #expect(result.cost <= 1e-12)
+        }
+    }
+
+    @Test("assignment and network simplex agree on random problems, incl. duplicated sizes",
+          arguments: [(16, 16), (40, 20), (20, 40), (45, 15), (9, 27), (100, 100), (120, 60)])
+    func pathsAgree(_ shape: (Int, Int)) throws {
+        let (n, m) = shape
+        var rng = SplitMix(seed: UInt64(n * 1000 + m))
+        let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double.random(in: 0..<1, using: &rng) })
+        let fast = try EMD.solve(cost: cost)
+        #expect(fast.solver == .emdAssignment)
+        let a = [Double](repeating: 1 / Double(n), count: n), b = [Double](repeating: 1 / Double(m), count: m)
+        let simplex = EMD.networkSimplex(cost: cost, a: a, b: b, maxPivots: 10_000_000)
+        #expect(abs(fast.cost - simplex.cost) <= 1e-12 * simplex.cost)
+        expectValidPlan(fast.plan, a: a, b: b, tolerance: 1e-12)
+        expectValidPlan(simplex.plan, a: a, b: b, tolerance: 1e-12)
+    }
+
+    @Test("deterministic: the same input gives the same plan")
+    func deterministic() throws {
+        var rng = SplitMix(seed: 7)
+        let cost = try Matrix(rows: 30, cols: 30, values: (0..<900).map { _ in Double(Int.random(in: 0..<3, using: &rng)) })
+        let first = try EMD.solve(cost: cost), second = try EMD.solve(cost: cost)
+        #expect(first.plan == second.plan)
+        let a = (0..<30).map { Double($0 % 4 + 1) }, total = a.reduce(0, +)
+        let b = [Double](repeating: total / 30, count: 30)
+        #expect(try EMD.solve(cost: cost, a: a, b: b).plan == EMD.solve(cost: cost, a: a, b: b).plan)
+    }
+
+    @Test("LinearAssignment returns an optimal permutation")
+    func linearAssignment() throws {
+        // Brute force over all permutations of 6.
+        var rng = SplitMix(seed: 3)
+        let cost = try Matrix(rows: 6, cols: 6, values: (0..<36).map { _ in Double(Int.random(in: -5..<20, using: &rng)) })
+        let (sigma, total) = try LinearAssignment.solve(cost)
+        #expect(Set(sigma).count == 6)
+        var best = Double.infinity
+        func search(_ used: [Bool], _ row: Int, _ acc: Double) {
+            if row == 6 { best = min(best, acc); return }
+            for j in 0..<6 where !used[j] { var u = used; u[j] = true; search(u, row + 1, acc + cost[row, j]) }
+        }
+        search([Bool](repeating: false, count: 6), 0, 0)
+        #expect(total == best)
+    }
+}
+
+/// Small deterministic generator for test data (SplitMix64).
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
