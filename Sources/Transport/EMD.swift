@@ -2,10 +2,11 @@
 public enum EMD {
     /// Solves `min Σ C∘P` over plans `P >= 0` with `P·1 = a`, `Pᵀ·1 = b`.
     ///
-    /// Uniform marginals whose sizes divide (`n = k·m` or `m = k·n`, including `n = m`) are solved
-    /// as a linear assignment (Jonker–Volgenant) on the cost with columns (rows) repeated `k`
-    /// times, each matched cell carrying `sum(a)/max(n, m)`; everything else by the network
-    /// simplex. Both are exact; ties are broken deterministically.
+    /// Uniform marginals whose sizes divide are solved as assignments: `n = m` by Jonker–Volgenant,
+    /// `n = k·m` (or `m = k·n`) as the assignment with every column (row) repeated `k` times —
+    /// solved directly with capacity-`k` columns (``CapacitatedAssignment``) rather than by
+    /// materialising the copies — each matched cell carrying `sum(a)/max(n, m)`; everything else
+    /// by the network simplex. Both are exact; ties are broken deterministically.
     /// - Parameters:
     ///   - cost: `C`, `n × m`, finite and `>= 0`.
     ///   - a: source marginal (`n` values `>= 0`), uniform `1/n` when `nil`.
@@ -25,7 +26,7 @@ public enum EMD {
         return networkSimplex(cost: cost, a: a, b: b, maxPivots: maxPivots ?? Swift.max(1_000_000, 50 * n * m))
     }
 
-    /// Uniform marginals with `n | m` or `m | n`: assignment on the repeated cost.
+    /// Uniform marginals with `n | m` or `m | n`: (capacitated) assignment.
     static func assignment(cost: Matrix, mass: Double, b: [Double]) -> TransportResult {
         let n = cost.rows, m = cost.cols
         let size = Swift.max(n, m)
@@ -36,24 +37,18 @@ public enum EMD {
             sigma = cost.storage.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: n, cost: $0) }
             for i in 0..<n { plan[i, sigma[i]] = cell }
         } else if n > m {
-            // Column j is repeated k times as columns j·k ..< (j+1)·k.
-            let k = n / m
-            var square = [Double](repeating: 0, count: size * size)
-            for i in 0..<n {
-                for jj in 0..<size { square[i * size + jj] = cost.storage[i * m + jj / k] }
+            // Each column takes k = n / m rows.
+            sigma = cost.storage.withUnsafeBufferPointer {
+                CapacitatedAssignment.solve(n: n, m: m, capacity: n / m, cost: $0)
             }
-            sigma = square.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: size, cost: $0) }
-            for i in 0..<n { plan[i, sigma[i] / k] += cell }
+            for i in 0..<n { plan[i, sigma[i]] += cell }
         } else {
-            // Row i is repeated k times as rows i·k ..< (i+1)·k.
-            let k = m / n
-            var square = [Double](repeating: 0, count: size * size)
-            for ii in 0..<size {
-                let src = (ii / k) * m
-                for j in 0..<m { square[ii * size + j] = cost.storage[src + j] }
+            // Each row takes k = m / n columns: solve the transposed problem.
+            let transposed = cost.transposed()
+            sigma = transposed.storage.withUnsafeBufferPointer {
+                CapacitatedAssignment.solve(n: m, m: n, capacity: m / n, cost: $0)
             }
-            sigma = square.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: size, cost: $0) }
-            for ii in 0..<size { plan[ii / k, sigma[ii]] += cell }
+            for j in 0..<m { plan[sigma[j], j] += cell }
         }
         return TransportResult(plan: plan, cost: cost, b: b, solver: .emdAssignment, iterations: size)
     }
