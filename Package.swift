@@ -50,6 +50,8 @@ let package = Package(
         .executableTarget(name: "transfuse", dependencies: ["TransfuseCLI"]),
         // libFuzzer target for the safetensors header parser: `make fuzz`.
         .executableTarget(name: "SafeTensorsFuzzer", dependencies: ["SafeTensors", "WeightStore"]),
+        // Times the Transport solvers on problems written by Benchmarks/transport/bench_pot.py.
+        .executableTarget(name: "TransportBench", dependencies: ["Transport"], path: "Benchmarks/TransportBench"),
 
         // MARK: - Tests
         .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore"], resources: [.copy("Fixtures")]),

@@ -2,20 +2,27 @@
 //
 // Build and run:
 //   swift build -c debug --scratch-path .build-fuzz --product SafeTensorsFuzzer \
-//       --sanitize fuzzer --sanitize address
+//       --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address
 //   mkdir -p .build-fuzz/corpus
 //   .build-fuzz/debug/SafeTensorsFuzzer -max_total_time=60 .build-fuzz/corpus \
 //       Tests/SafeTensorsTests/Fixtures/fuzz-seeds
+// (libFuzzer adds new inputs to the FIRST folder: keep the committed seeds second.)
 //
-// With `--sanitize fuzzer` SwiftPM compiles this file as a library file and links
-// libFuzzer, which supplies `main` and calls `LLVMFuzzerTestOneInput` with each input,
-// treated as a whole file. (`-Xswiftc -sanitize=fuzzer -Xswiftc -parse-as-library` does not
-// link: SwiftPM then still aliases `main` to the module's missing entry point.)
+// Why these flags (Swift 6.3, Linux):
+// - `--sanitize fuzzer` makes SwiftPM compile this file as a library file and link without
+//   its own `main`, so libFuzzer's `main` runs and calls `LLVMFuzzerTestOneInput`.
+//   (`-Xswiftc -sanitize=fuzzer` alone does not link: SwiftPM still aliases `main` to the
+//   module's entry point, which `-parse-as-library` removes.)
+// - `--sanitize fuzzer --sanitize address` is NOT enough: SwiftPM passes the two as separate
+//   `-sanitize=` flags in an unpredictable order and the compiler keeps only the last, so
+//   either coverage or ASan is silently missing (libFuzzer then warns "no interesting
+//   inputs"). `-Xswiftc -sanitize=fuzzer,address` comes last and enables both.
 // In an ordinary `swift build` this file is top-level code without statements, so the
 // executable builds, does nothing and exits 0.
 //
-// The parser must either return a header or throw `SafeTensorsError`; a crash, a trap, a
-// memory error or a broken invariant of an accepted header is a bug libFuzzer reports.
+// Each input is a whole file. The parser must either return a header or throw
+// `SafeTensorsError`; a crash, a trap, a memory error or a broken invariant of an accepted
+// header is a bug that libFuzzer reports with the input.
 import SafeTensors
 
 @_cdecl("LLVMFuzzerTestOneInput")
