@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
 swift build -c debug --scratch-path .build-fuzz --product SafeTensorsFuzzer \
-    --sanitize fuzzer --sanitize address 2>&1 | tail -1
+    --sanitize fuzzer -Xswiftc -sanitize=fuzzer,address 2>&1 | tail -1
 mkdir -p .build-fuzz/corpus
 status=0
 .build-fuzz/debug/SafeTensorsFuzzer -max_total_time="$seconds" -print_final_stats=1 \
