@@ -4,8 +4,10 @@ import WeightStore
 /// Everything that can go wrong reading or writing a checkpoint as HDF5. Each message names
 /// the file and, where there is one, the dataset or tensor, and says what to do.
 public enum HDF5CheckpointError: Error, CustomStringConvertible {
-    /// The path does not exist or is not a regular file.
+    /// The path does not exist.
     case missingFile(path: String)
+    /// The path is a folder, not a file.
+    case notAFile(path: String)
     /// The file does not start with an HDF5 signature.
     case notHDF5(path: String)
     /// HDF5 could not open or read the file (truncated, corrupt): the HDF5 error stack.
@@ -37,6 +39,8 @@ public enum HDF5CheckpointError: Error, CustomStringConvertible {
         switch self {
         case let .missingFile(path):
             return "\(path): no such file"
+        case let .notAFile(path):
+            return "\(path): is a folder, not an HDF5 file"
         case let .notHDF5(path):
             return "\(path): not an HDF5 file (no HDF5 signature); check the path, or convert from the format the file is in"
         case let .unreadable(error):

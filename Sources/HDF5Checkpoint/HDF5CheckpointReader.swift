@@ -50,9 +50,10 @@ public enum HDF5CheckpointReader {
 
     private static func open(_ path: String) throws -> HDF5File {
         var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
             throw HDF5CheckpointError.missingFile(path: path)
         }
+        guard !isDirectory.boolValue else { throw HDF5CheckpointError.notAFile(path: path) }
         guard HDF5File.isHDF5(path: path) else { throw HDF5CheckpointError.notHDF5(path: path) }
         do {
             return try HDF5File.openReadOnly(path)

@@ -88,3 +88,21 @@ struct HDF5KitTests {
         #expect(throws: HDF5Error.self) { try [Float](repeating: 0, count: 2).withUnsafeBytes { try dataset.write($0, memoryType: type, rows: 1..<3) } }
     }
 }
+
+@Suite("HDF5Kit typed access")
+struct HDF5KitTypedTests {
+    @Test("Typed writes and reads convert through HDF5 (float32 stored, read as Double and Int8)")
+    func typedConversions() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = try HDF5File.create(folder.appendingPathComponent("typed.h5").path)
+        let dataset = try file.root().createDataset("x", type: HDF5Datatype.element(.float32), shape: [2, 2])
+        try dataset.write([Float(1.5), -2, 3, 100])
+        #expect(try dataset.read(Double.self) == [1.5, -2, 3, 100])
+        #expect(try dataset.read(Float.self) == [1.5, -2, 3, 100])
+        let flags = try file.root().createDataset("flags", type: HDF5Datatype.element(.bool), shape: [3])
+        try flags.write([true, false, true])
+        #expect(try flags.read(Bool.self) == [true, false, true])
+        #expect(throws: HDF5Error.self) { try dataset.write([Float(1)]) }
+    }
+}
