@@ -26,7 +26,9 @@ public final class HDF5File: @unchecked Sendable {
     /// - Throws: `HDF5Error` with the HDF5 error stack (missing, truncated or corrupt file).
     public static func openReadOnly(_ path: String) throws -> HDF5File {
         try HDF5Library.locked {
-            let id = try HDF5Library.check(H5Fopen(path, chdf5_F_ACC_RDONLY(), defaultPlist), path: path, "cannot open the file")
+            let fapl = try accessPlist(path)
+            defer { H5Pclose(fapl) }
+            let id = try HDF5Library.check(H5Fopen(path, chdf5_F_ACC_RDONLY(), fapl), path: path, "cannot open the file")
             return HDF5File(id: id, path: path, readOnly: true)
         }
     }
@@ -35,7 +37,9 @@ public final class HDF5File: @unchecked Sendable {
     /// datasets).
     public static func openReadWrite(_ path: String) throws -> HDF5File {
         try HDF5Library.locked {
-            let id = try HDF5Library.check(H5Fopen(path, chdf5_F_ACC_RDWR(), defaultPlist), path: path, "cannot open the file for writing")
+            let fapl = try accessPlist(path)
+            defer { H5Pclose(fapl) }
+            let id = try HDF5Library.check(H5Fopen(path, chdf5_F_ACC_RDWR(), fapl), path: path, "cannot open the file for writing")
             return HDF5File(id: id, path: path, readOnly: false)
         }
     }
@@ -50,9 +54,22 @@ public final class HDF5File: @unchecked Sendable {
                 try HDF5Library.check(H5Pset_link_creation_order(fcpl, chdf5_P_CRT_ORDER_TRACKED() | chdf5_P_CRT_ORDER_INDEXED()),
                                       path: path, "cannot track the creation order")
             }
-            let id = try HDF5Library.check(H5Fcreate(path, chdf5_F_ACC_TRUNC(), fcpl, defaultPlist), path: path, "cannot create the file")
+            let fapl = try accessPlist(path)
+            defer { H5Pclose(fapl) }
+            let id = try HDF5Library.check(H5Fcreate(path, chdf5_F_ACC_TRUNC(), fcpl, fapl), path: path, "cannot create the file")
             return HDF5File(id: id, path: path, readOnly: false)
         }
+    }
+
+    /// File access properties: HDF5's file locking, ignored where the file system does not
+    /// support locks (network and container file systems) instead of failing to open.
+    private static func accessPlist(_ path: String) throws -> hid_t {
+        let fapl = try HDF5Library.check(H5Pcreate(chdf5_P_FILE_ACCESS()), path: path, "cannot create a property list")
+        guard H5Pset_file_locking(fapl, true, true) >= 0 else {
+            H5Pclose(fapl)
+            throw HDF5Error(path: path, operation: "cannot configure file locking", stack: HDF5Library.takeErrorStack())
+        }
+        return fapl
     }
 
     /// The root group `/`.
