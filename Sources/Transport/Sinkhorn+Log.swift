@@ -108,26 +108,26 @@ extension Sinkhorn {
         var partial = [Double](repeating: -.infinity, count: threads * m)
         cost.storage.withUnsafeBufferPointer { c in
             partial.withUnsafeMutableBufferPointer { pbuf in
-                let p = pbuf.baseAddress!
+                let p = pbuf.baseAddress!, c = c.baseAddress!
                 Kernels.parallel(threads) { t in
-                    let acc = p + t * m
                     for i in ranges[t] where logU[i] > -.infinity {
-                        for j in 0..<m { acc[j] = Swift.max(acc[j], c[i * m + j] * scale + logU[i]) }
+                        Kernels.maxInto(p + t * m, c + i * m, scale: scale, add: logU[i], m)
                     }
                 }
             }
         }
         var colMax = [Double](repeating: -.infinity, count: m)
         for t in 0..<threads { for j in 0..<m { colMax[j] = Swift.max(colMax[j], partial[t * m + j]) } }
+        // Subtracting −∞ would give NaN: such columns have no mass anyway.
+        let negatedMax = colMax.map { $0 > -.infinity ? -$0 : 0 }
         for k in partial.indices { partial[k] = 0 }
         cost.storage.withUnsafeBufferPointer { c in
             partial.withUnsafeMutableBufferPointer { pbuf in
-                let p = pbuf.baseAddress!
-                Kernels.parallel(threads) { t in
-                    let acc = p + t * m
-                    for i in ranges[t] where logU[i] > -.infinity {
-                        for j in 0..<m where colMax[j] > -.infinity {
-                            acc[j] += Foundation.exp(c[i * m + j] * scale + logU[i] - colMax[j])
+                negatedMax.withUnsafeBufferPointer { w in
+                    let p = pbuf.baseAddress!, c = c.baseAddress!, w = w.baseAddress!
+                    Kernels.parallel(threads) { t in
+                        for i in ranges[t] where logU[i] > -.infinity {
+                            _ = Kernels.expSum(c + i * m, scale: scale, add: logU[i], plus: w, m, acc: p + t * m)
                         }
                     }
                 }
@@ -144,17 +144,16 @@ extension Sinkhorn {
         var alpha = [Double](repeating: 0, count: n)
         cost.storage.withUnsafeBufferPointer { c in
             alpha.withUnsafeMutableBufferPointer { abuf in
-                let out = abuf.baseAddress!
-                Kernels.parallel(threads) { t in
-                    for i in ranges[t] {
-                        if logA[i] == -.infinity { out[i] = -.infinity; continue }
-                        var mx = -Double.infinity
-                        for j in 0..<m where beta[j] > -.infinity { mx = Swift.max(mx, c[i * m + j] * scale + beta[j]) }
-                        var s = 0.0
-                        if mx > -.infinity {
-                            for j in 0..<m where beta[j] > -.infinity { s += Foundation.exp(c[i * m + j] * scale + beta[j] - mx) }
+                beta.withUnsafeBufferPointer { w in
+                    let out = abuf.baseAddress!, c = c.baseAddress!, w = w.baseAddress!
+                    Kernels.parallel(threads) { t in
+                        for i in ranges[t] {
+                            if logA[i] == -.infinity { out[i] = -.infinity; continue }
+                            let mx = Kernels.rowMax(c + i * m, scale: scale, plus: w, m)
+                            guard mx > -.infinity else { out[i] = -.infinity; continue }
+                            let s = Kernels.expSum(c + i * m, scale: scale, add: -mx, plus: w, m)
+                            out[i] = logA[i] - (mx + Foundation.log(s))
                         }
-                        out[i] = mx > -.infinity ? logA[i] - (mx + Foundation.log(s)) : -.infinity
                     }
                 }
             }
@@ -172,15 +171,16 @@ extension Sinkhorn {
         cost.storage.withUnsafeBufferPointer { c in
             state.kernel.withUnsafeMutableBufferPointer { kbuf in
                 partial.withUnsafeMutableBufferPointer { pbuf in
-                    let k = kbuf.baseAddress!, p = pbuf.baseAddress!
-                    Kernels.parallel(threads) { t in
-                        let acc = p + t * m
-                        for i in ranges[t] {
-                            let ai = alpha[i]
-                            for j in 0..<m {
-                                let x = ai == -.infinity || beta[j] == -.infinity ? 0 : Foundation.exp(c[i * m + j] * scale + ai + beta[j])
-                                k[i * m + j] = x
-                                acc[j] += x
+                    beta.withUnsafeBufferPointer { w in
+                        let k = kbuf.baseAddress!, p = pbuf.baseAddress!, c = c.baseAddress!, w = w.baseAddress!
+                        Kernels.parallel(threads) { t in
+                            for i in ranges[t] {
+                                if alpha[i] == -.infinity {
+                                    (k + i * m).initialize(repeating: 0, count: m)
+                                    continue
+                                }
+                                _ = Kernels.expSum(c + i * m, scale: scale, add: alpha[i], plus: w, m,
+                                                   out: k + i * m, acc: p + t * m)
                             }
                         }
                     }

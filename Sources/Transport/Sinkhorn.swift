@@ -78,23 +78,14 @@ public struct Sinkhorn: Sendable {
 
     func standard(cost: Matrix, a: [Double], b: [Double]) -> TransportResult {
         let n = cost.rows, m = cost.cols
-        var kernel = [Double](repeating: 0, count: n * m)
-        let scale = -1 / reg
-        var rowAlive = [Bool](repeating: false, count: n)
-        var colAlive = [Bool](repeating: false, count: m)
-        for i in 0..<n {
-            for j in 0..<m {
-                let x = Foundation.exp(cost.storage[i * m + j] * scale)
-                kernel[i * m + j] = x
-                if x > 0 { rowAlive[i] = true; colAlive[j] = true }
-            }
-        }
-        if domain == .automatic, rowAlive.contains(false) || colAlive.contains(false) {
+        let threadCount = Kernels.threadCount(requested: threads, elements: n * m)
+        let (kernel, underflows) = Self.kernel(cost: cost, reg: reg, threads: threadCount)
+        if domain == .automatic, underflows {
             return logStabilized(cost: cost, a: a, b: b,
                                  note: "kernel exp(-C/reg) underflows to an all-zero row or column at reg \(reg); used the log-stabilised iteration")
         }
 
-        let workspace = ScalingWorkspace(rows: n, cols: m, threads: Kernels.threadCount(requested: threads, elements: n * m))
+        let workspace = ScalingWorkspace(rows: n, cols: m, threads: threadCount)
         var u = [Double](repeating: 1 / Double(n), count: n)
         var v = [Double](repeating: 1 / Double(m), count: m)
         var uPrev = u, vPrev = v
@@ -160,6 +151,37 @@ public struct Sinkhorn: Sendable {
             for j in 0..<m { plan.storage[i * m + j] = u[i] * kernel[i * m + j] * v[j] }
         }
         return TransportResult(plan: plan, cost: cost, b: b, solver: .sinkhorn, iterations: iterations, warning: warning)
+    }
+
+    /// `K = exp(C / −reg)` (`n × m`, computed as POT does) and whether some row or column of it
+    /// is entirely zero.
+    static func kernel(cost: Matrix, reg: Double, threads: Int) -> (kernel: [Double], underflows: Bool) {
+        let n = cost.rows, m = cost.cols
+        var kernel = [Double](repeating: 0, count: n * m)
+        let divisor = -reg
+        let ranges = Kernels.ranges(rows: n, parts: threads)
+        var rowAlive = [Bool](repeating: false, count: n)
+        var colAlive = [Bool](repeating: false, count: threads * m)
+        cost.storage.withUnsafeBufferPointer { c in
+            kernel.withUnsafeMutableBufferPointer { kbuf in
+                rowAlive.withUnsafeMutableBufferPointer { rbuf in
+                    colAlive.withUnsafeMutableBufferPointer { cbuf in
+                        let k = kbuf.baseAddress!, rows = rbuf.baseAddress!, cols = cbuf.baseAddress!
+                        Kernels.parallel(threads) { t in
+                            for i in ranges[t] {
+                                for j in 0..<m {
+                                    let x = Foundation.exp(c[i * m + j] / divisor)
+                                    k[i * m + j] = x
+                                    if x > 0 { rows[i] = true; cols[t * m + j] = true }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let columnsAlive = (0..<m).allSatisfy { j in (0..<threads).contains { colAlive[$0 * m + j] } }
+        return (kernel, rowAlive.contains(false) || !columnsAlive)
     }
 
     func capWarning() -> String {

@@ -1,0 +1,47 @@
+import Foundation
+import Testing
+@testable import Transport
+
+@Suite("Vector kernels")
+struct KernelsTests {
+    @Test("vector exp is within 4 ulp of libm's over the whole range, 0 below it")
+    func expAccuracy() {
+        var rng = SplitMix(seed: 21)
+        var worst = 0.0
+        for _ in 0..<20_000 {
+            let x = Double.random(in: -708..<709, using: &rng)
+            let want = Foundation.exp(x), got = Kernels.exp(x)
+            worst = max(worst, abs(got - want) / want)
+        }
+        for x in stride(from: -1.0, through: 1.0, by: 1.0 / 1024) {
+            let want = Foundation.exp(x)
+            worst = max(worst, abs(Kernels.exp(x) - want) / want)
+        }
+        #expect(worst <= 4 * Double.ulpOfOne, "worst relative error \(worst)")
+        for x in stride(from: -745.0, through: -708.0, by: 0.37) {  // subnormal results
+            #expect(abs(Kernels.exp(x) - Foundation.exp(x)) <= 1e-320)
+        }
+        #expect(Kernels.exp(-Double.infinity) == 0)
+        #expect(Kernels.exp(-800) == 0)
+        #expect(Kernels.exp(0) == 1)
+    }
+
+    @Test("dot, axpy and the log-sum-exp helpers agree with plain loops on every length 0..40")
+    func helpers() {
+        var rng = SplitMix(seed: 22)
+        for count in 0...40 {
+            let x = (0..<count).map { _ in Double.random(in: -1..<1, using: &rng) }
+            let y = (0..<count).map { _ in Double.random(in: -1..<1, using: &rng) }
+            let dot = Kernels.dot(x, y, count)
+            #expect(abs(dot - zip(x, y).reduce(0) { $0 + $1.0 * $1.1 }) <= 1e-14)
+            var acc = y
+            acc.withUnsafeMutableBufferPointer { Kernels.axpy(0.5, x, $0.baseAddress!, count) }
+            for k in 0..<count { #expect(abs(acc[k] - (y[k] + 0.5 * x[k])) <= 1e-15) }
+            let mx = Kernels.rowMax(x, scale: -2, plus: y, count)
+            #expect(mx == (count == 0 ? -.infinity : zip(x, y).map { $0.0 * -2 + $0.1 }.max()!))
+            let s = Kernels.expSum(x, scale: -2, add: 0.25, plus: y, count)
+            let want = zip(x, y).reduce(0) { $0 + Foundation.exp($1.0 * -2 + 0.25 + $1.1) }
+            #expect(abs(s - want) <= 1e-14 * max(want, 1))
+        }
+    }
+}
