@@ -1,0 +1,89 @@
+// Times Transfuse's solvers on the problems written by Benchmarks/transport/bench_pot.py.
+//
+// Usage: TransportBench DIR [--runs R]
+// DIR holds problems.json and the raw float64 cost matrices. Prints one JSON object with, per
+// problem, the median seconds over R runs, every run, the cost <P, C>, iterations and solver.
+// Sinkhorn uses as many threads as OPENBLAS_NUM_THREADS (all cores when unset), so both sides
+// get the same.
+import Foundation
+import Transport
+
+struct Problem: Decodable {
+    let name: String
+    let kind: String
+    let file: String
+    let rows: Int
+    let cols: Int
+    let reg: Double?
+    let iterations: Int?
+}
+
+struct ProblemList: Decodable { let problems: [Problem] }
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("TransportBench: \(message)\n".utf8))
+    exit(1)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+var runs = 3
+if let k = arguments.firstIndex(of: "--runs"), k + 1 < arguments.count, let r = Int(arguments[k + 1]), r > 0 {
+    runs = r
+    arguments.removeSubrange(k...(k + 1))
+}
+guard let dir = arguments.first else { fail("usage: TransportBench DIR [--runs R]") }
+let base = URL(fileURLWithPath: dir)
+let list: ProblemList
+do {
+    list = try JSONDecoder().decode(ProblemList.self, from: Data(contentsOf: base.appendingPathComponent("problems.json")))
+} catch { fail("cannot read \(dir)/problems.json: \(error)") }
+let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
+
+func load(_ p: Problem) -> Matrix {
+    let url = base.appendingPathComponent(p.file)
+    guard let data = try? Data(contentsOf: url) else { fail("cannot read \(url.path)") }
+    guard data.count == p.rows * p.cols * 8 else {
+        fail("\(p.file): \(data.count) bytes, expected \(p.rows * p.cols * 8) for [\(p.rows), \(p.cols)] float64")
+    }
+    var values = [Double](repeating: 0, count: p.rows * p.cols)
+    data.withUnsafeBytes { raw in
+        for k in values.indices {
+            values[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)))
+        }
+    }
+    do { return try Matrix(rows: p.rows, cols: p.cols, values: values) } catch { fail("\(error)") }
+}
+
+var results = [String: Any]()
+for p in list.problems {
+    let cost = load(p)
+    var times = [Double]()
+    var last: TransportResult?
+    for _ in 0..<runs {
+        let start = DispatchTime.now().uptimeNanoseconds
+        do {
+            switch p.kind {
+            case "emd":
+                last = try EMD.solve(cost: cost)
+            case "sinkhorn":
+                last = try Sinkhorn(reg: p.reg ?? 0.05, maxIterations: p.iterations ?? 1000, stopThreshold: 0,
+                                    domain: .standard, threads: threads).solve(cost: cost)
+            case "sinkhorn_log":
+                last = try Sinkhorn(reg: p.reg ?? 0.05, maxIterations: p.iterations ?? 1000, stopThreshold: 0,
+                                    domain: .log, threads: threads).solve(cost: cost)
+            default:
+                fail("unknown problem kind \(p.kind)")
+            }
+        } catch { fail("\(p.name): \(error)") }
+        times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+    }
+    let sorted = times.sorted()
+    let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    results[p.name] = [
+        "median_seconds": median, "seconds": times, "cost": last?.cost ?? .nan,
+        "iterations": last?.iterations ?? 0, "solver": last?.solver.rawValue ?? "",
+    ] as [String: Any]
+}
+let json = try JSONSerialization.data(withJSONObject: ["threads": threads ?? ProcessInfo.processInfo.activeProcessorCount,
+                                                        "results": results], options: [.sortedKeys])
+print(String(decoding: json, as: UTF8.self))
