@@ -34,7 +34,8 @@ extension CanonicalLayout {
             try solver.bind("layers", layers, evidence: "the layer indices found run 0…\(layers - 1)")
         }
         let config = try ModelConfig(json: store.configJSON, layout: self)
-        try solver.solve(config: config, heads: heads, constraints: constraints)
+        let remembered = store.metadata[MetadataKey.heads].flatMap(Int.init)
+        try solver.solve(config: config, heads: heads ?? remembered, constraints: constraints)
 
         var groupsPresent: Set<String> = []
         for group in groups.values.sorted(by: { $0.name < $1.name }) {

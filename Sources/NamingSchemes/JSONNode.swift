@@ -48,20 +48,26 @@ struct JSONNode {
         return string
     }
 
+    /// Whether the value is a JSON `true`/`false` (on Linux, `is Bool` also holds for 0 and 1).
+    static func isBoolean(_ value: Any) -> Bool {
+        guard let number = value as? NSNumber else { return false }
+        return String(cString: number.objCType) == "c"
+    }
+
     func int() throws -> Int {
-        guard !(value is Bool), let number = value as? NSNumber, let int = Int(exactly: number.doubleValue) else {
+        guard !JSONNode.isBoolean(value), let number = value as? NSNumber, let int = Int(exactly: number.doubleValue) else {
             throw issue("expected an integer")
         }
         return int
     }
 
     func double() throws -> Double {
-        guard !(value is Bool), let number = value as? NSNumber else { throw issue("expected a number") }
+        guard !JSONNode.isBoolean(value), let number = value as? NSNumber else { throw issue("expected a number") }
         return number.doubleValue
     }
 
     func bool() throws -> Bool {
-        guard let bool = value as? Bool else { throw issue("expected true or false") }
+        guard JSONNode.isBoolean(value), let bool = value as? Bool else { throw issue("expected true or false") }
         return bool
     }
 

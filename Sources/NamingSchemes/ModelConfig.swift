@@ -29,7 +29,7 @@ struct ModelConfig {
             return nil
         }
         func integer(_ any: Any) -> Int? {
-            guard !(any is Bool), let number = any as? NSNumber else { return nil }
+            guard !JSONNode.isBoolean(any), let number = any as? NSNumber else { return nil }
             return Int(exactly: number.doubleValue)
         }
         var values: [String: (key: String, value: Int)] = [:]
@@ -56,7 +56,7 @@ struct ModelConfig {
         self.imageSize = imageSize
         var eps: Double?
         for key in ["layer_norm_eps", "layer_norm_epsilon"] {
-            if let (_, any) = lookup(key), !(any is Bool), let number = any as? NSNumber { eps = number.doubleValue; break }
+            if let (_, any) = lookup(key), !JSONNode.isBoolean(any), let number = any as? NSNumber { eps = number.doubleValue; break }
         }
         layerNormEps = eps
         activation = ["hidden_act", "activation"].lazy.compactMap { lookup($0)?.1 as? String }.first

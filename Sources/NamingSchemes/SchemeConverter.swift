@@ -30,21 +30,29 @@ public enum SchemeConverter {
         if maxLayer >= 0 { try solver.bind("layers", maxLayer + 1, evidence: "the layer indices found run 0…\(maxLayer)") }
         try solver.solve(config: try ModelConfig(json: store.configJSON, layout: layout), heads: heads, constraints: layout.constraints)
 
-        var converted: [(order: Int, layer: Int, tensor: Tensor)] = []
+        // Canonical order: tensors before the layers (embeddings), the layers in order, then the rest.
+        var converted: [(section: Int, layer: Int, order: Int, tensor: Tensor)] = []
         let order = Dictionary(uniqueKeysWithValues: layout.tensors.enumerated().map { ($1.name.text, $0) })
+        let firstPerLayer = layout.tensors.firstIndex { $0.isPerLayer } ?? layout.tensors.count
         for entry in match.entries {
             let names = entry.rule.canonical.compactMap { $0.expand(layer: entry.layer, [:]) }
             for tensor in try forward(entry.tensor, rule: entry.rule, names: names, symbols: solver.values) {
                 let spec = layout.spec(for: tensor.name)
-                converted.append((spec.flatMap { order[$0.spec.name.text] } ?? Int.max, spec?.layer ?? -1, tensor))
+                let index = spec.flatMap { order[$0.spec.name.text] } ?? Int.max
+                let section = spec?.layer != nil ? 1 : index < firstPerLayer ? 0 : 2
+                converted.append((section, spec?.layer ?? 0, index, tensor))
             }
         }
-        converted.sort { ($0.layer, $0.order) < ($1.layer, $1.order) }
+        converted.sort { ($0.section, $0.layer, $0.order) < ($1.section, $1.layer, $1.order) }
         var metadata = store.metadata
         metadata[MetadataKey.layout] = "canonical"
         metadata[MetadataKey.sourceScheme] = match.scheme.name
         if match.dialect.name != match.scheme.dialects[0].name || match.values != match.dialect.defaultValues {
             metadata[MetadataKey.variant(match.scheme.name)] = encodeVariant(dialect: match.dialect.name, values: match.values)
+        }
+        let config = try ModelConfig(json: store.configJSON, layout: layout)
+        if config.values["heads"] == nil, let found = solver.values["heads"] {
+            metadata[MetadataKey.heads] = String(found)
         }
         let canonical = try WeightStore(tensors: converted.map(\.tensor), metadata: metadata, configJSON: store.configJSON)
         let contents = try layout.check(canonical, heads: heads, scheme: match.label) {
@@ -111,15 +119,19 @@ public enum SchemeConverter {
                                                     reason: "the scheme has no rule for it (rule file \(target.source))")
         }
         var metadata = store.metadata
-        for key in [MetadataKey.layout, MetadataKey.sourceScheme, MetadataKey.variant(scheme)] { metadata[key] = nil }
+        for key in [MetadataKey.layout, MetadataKey.sourceScheme, MetadataKey.heads, MetadataKey.variant(scheme)] {
+            metadata[key] = nil
+        }
         return try WeightStore(tensors: output, metadata: metadata, configJSON: store.configJSON)
     }
 
-    /// Converts `store` from scheme `from` (or the detected one) to scheme `to`.
-    public static func convert(_ store: WeightStore, from: String? = nil, to: String, heads: Int? = nil,
-                               registry: SchemeRegistry) throws -> WeightStore {
+    /// Converts `store` from scheme `from` (or the detected one) to scheme `to` (in `variant`,
+    /// as `fromCanonical` explains).
+    public static func convert(_ store: WeightStore, from: String? = nil, to: String, variant: [String: String]? = nil,
+                               heads: Int? = nil, registry: SchemeRegistry) throws -> WeightStore {
         let canonical = try toCanonical(store, scheme: from, heads: heads, registry: registry)
-        return try fromCanonical(canonical.store, to: to, heads: heads ?? canonical.architecture.heads, registry: registry)
+        return try fromCanonical(canonical.store, to: to, variant: variant, heads: heads ?? canonical.architecture.heads,
+                                 registry: registry)
     }
 
     // MARK: - Variant memory

@@ -74,6 +74,9 @@ public enum MetadataKey {
     public static let layout = "transfuse.layout"
     /// The scheme a canonical store was converted from.
     public static let sourceScheme = "transfuse.source_scheme"
+    /// The head count found from shapes or `--heads` when the config does not give it, so
+    /// that a canonical file can be converted back to schemes that split heads.
+    public static let heads = "transfuse.heads"
     /// `transfuse.variant.<scheme>`: JSON `{"dialect": …, "values": {…}}` of a non-default
     /// variant of `<scheme>`.
     public static func variant(_ scheme: String) -> String { "transfuse.variant.\(scheme)" }
