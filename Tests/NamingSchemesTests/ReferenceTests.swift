@@ -15,6 +15,7 @@ struct ReferenceTests {
         ("tf-bert/model.safetensors", "hf-bert-model", "transformers' convert_bert_pytorch_checkpoint_to_original_tf"),
         ("keras-hub-bert/model-h5-paths.safetensors", "hf-bert-model", "keras-hub's Hugging Face BERT converter"),
         ("keras-hub-bert/model.weights.h5", "hf-bert-model", "keras-hub's converter, read through the HDF5 reader"),
+        ("tf-bert-h5-classifier/tf_model.h5", "hf-bert-classifier", "transformers 4.46.3 TFBertForSequenceClassification (from_pt)"),
     ]
 
     @Test("same canonical tensors as the reference conversion", arguments: pairs.map { [$0.source, $0.reference] })
@@ -22,6 +23,14 @@ struct ReferenceTests {
         let source = try SchemeConverter.toCanonical(try Fixtures.read(pair[0]), heads: 2, registry: Fixtures.registry)
         let reference = try SchemeConverter.toCanonical(try Fixtures.read(pair[1]), heads: 2, registry: Fixtures.registry)
         try expectIdentical(reference.store, source.store, ordered: true)
+    }
+
+    @Test("tf_model.h5 weight names are the hf-tf-h5 dialect with the model's root")
+    func tfH5Dialect() throws {
+        let model = try SchemeConverter.toCanonical(try Fixtures.read("tf-bert-h5-classifier/tf_model.h5"), registry: Fixtures.registry)
+        #expect(model.detected.scheme == "tf-bert" && model.detected.dialect == "hf-tf-h5")
+        #expect(model.detected.variant == ["root": "tf_bert_for_sequence_classification", "suffix": ":0"])
+        #expect(model.architecture.head == .sequenceClassification && model.architecture.hasPooler)
     }
 
     @Test("the legacy gamma/beta save holds the same weights plus the position_ids buffer")

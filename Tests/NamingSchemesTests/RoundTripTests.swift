@@ -10,7 +10,7 @@ let nativeFixtures: [(scheme: String, fixture: String)] = [
     ("google-vit", "google-vit/model.npz"),
     ("hf-bert", "hf-bert-model"), ("hf-bert", "hf-bert-mlm"), ("hf-bert", "hf-bert-pretraining"),
     ("hf-bert", "hf-bert-classifier"), ("hf-bert", "hf-bert-legacy"),
-    ("tf-bert", "tf-bert/model.safetensors"),
+    ("tf-bert", "tf-bert/model.safetensors"), ("tf-bert", "tf-bert-h5-classifier/tf_model.h5"),
     ("keras-hub-bert", "keras-hub-bert/model-h5-paths.safetensors"),
 ]
 
@@ -22,9 +22,9 @@ let representable: [String: [String]] = [
     "timm-vit": ["hf-vit-classifier", "timm-vit/model.safetensors", "google-vit/model.npz"],
     "google-vit": ["hf-vit-classifier", "hf-vit-model", "timm-vit/model.safetensors", "google-vit/model.npz"],
     "hf-bert": ["hf-bert-model", "hf-bert-mlm", "hf-bert-pretraining", "hf-bert-classifier", "hf-bert-legacy",
-                "tf-bert/model.safetensors", "keras-hub-bert/model-h5-paths.safetensors"],
+                "tf-bert/model.safetensors", "keras-hub-bert/model-h5-paths.safetensors", "tf-bert-h5-classifier/tf_model.h5"],
     "tf-bert": ["hf-bert-model", "hf-bert-mlm", "hf-bert-pretraining", "hf-bert-classifier", "hf-bert-legacy",
-                "tf-bert/model.safetensors", "keras-hub-bert/model-h5-paths.safetensors"],
+                "tf-bert/model.safetensors", "keras-hub-bert/model-h5-paths.safetensors", "tf-bert-h5-classifier/tf_model.h5"],
     "keras-hub-bert": ["hf-bert-model", "tf-bert/model.safetensors", "keras-hub-bert/model-h5-paths.safetensors"],
 ]
 

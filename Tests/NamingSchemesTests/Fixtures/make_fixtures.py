@@ -13,7 +13,6 @@ unzipped wheel and run against the installed transformers 5.
 Needs: torch, transformers (5.x), timm, keras, keras-hub, tensorflow (pulled in by keras-hub),
 safetensors, numpy, h5py.
 """
-import hashlib
 import importlib.util
 import json
 import os
@@ -28,6 +27,8 @@ import h5py
 import numpy as np
 import torch
 from safetensors.numpy import save_file
+
+from checksums import write_checksums
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 T446 = sys.argv[1] if len(sys.argv) > 1 else "/tmp/t446"
@@ -259,21 +260,20 @@ def make_bert():
                    "config": backbone.get_config()}, f, indent=2, default=str)
 
 
-def write_checksums():
-    lines = []
-    for root, _, files in os.walk(HERE):
-        for name in sorted(files):
-            if name in ("SHA256SUMS",) or name.endswith(".py") or name == "README.md":
-                continue
-            path = os.path.join(root, name)
-            digest = hashlib.sha256(open(path, "rb").read()).hexdigest()
-            lines.append(f"{digest}  {os.path.relpath(path, HERE)}")
-    with open(os.path.join(HERE, "SHA256SUMS"), "w") as f:
-        f.write("\n".join(sorted(lines, key=lambda l: l.split("  ")[1])) + "\n")
+def make_npz_cases():
+    """Edge cases for the .npz reader: deflated entries, big-endian and half floats, booleans,
+    Fortran order and object arrays (the last two are rejected)."""
+    np.savez_compressed(out("npz", "compressed.npz"), **{
+        "a/b": np.arange(6, dtype=np.float32).reshape(2, 3), "ints": np.arange(4, dtype=np.int64),
+        "half": np.array([0.5, 1.5, -2.0], dtype=np.float16), "big": np.arange(4, dtype=">f4").reshape(2, 2),
+        "flag": np.array([True, False]), "scalar": np.float64(2.5)})
+    np.savez(out("npz", "fortran.npz"), w=np.asfortranarray(np.arange(6, dtype=np.float32).reshape(2, 3)))
+    np.savez(out("npz", "object.npz"), o=np.array([{"a": 1}], dtype=object))
 
 
 if __name__ == "__main__":
     make_vit()
     make_bert()
+    make_npz_cases()
     write_checksums()
     print("fixtures written to", HERE)
