@@ -1,0 +1,32 @@
+import CBLAS
+import Foundation
+
+/// Single-precision matrix products through OpenBLAS; the only file of this module that
+/// imports `CBLAS`. All matrices are row-major.
+enum BLAS {
+    /// `C ← α · op(A) · op(B) + β · C` with `op(A)` `m × k`, `op(B)` `k × n`, `C` `m × n`;
+    /// `lda`, `ldb`, `ldc` are the row strides of the stored matrices (so a head's columns
+    /// inside a wider matrix can be used in place).
+    static func gemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, alpha: Float = 1,
+                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                     beta: Float = 0, c: UnsafeMutablePointer<Float>, ldc: Int) {
+        guard m > 0, n > 0 else { return }
+        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// Runs `body` with OpenBLAS limited to one thread, for code that already runs BLAS
+    /// calls on several threads (attention per head): avoids oversubscribing the cores.
+    static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = openblas_get_num_threads()
+        guard previous > 1 else { return try body() }
+        openblas_set_num_threads(1)
+        defer { openblas_set_num_threads(previous) }
+        return try body()
+    }
+
+    /// The thread count OpenBLAS had when the process started (`OPENBLAS_NUM_THREADS`),
+    /// unaffected by `singleThreaded`: how many workers to split independent BLAS calls over.
+    static let threads: Int = max(1, Int(openblas_get_num_threads()))
+}

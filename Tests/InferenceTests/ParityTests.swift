@@ -1,0 +1,66 @@
+import Checkpoints
+import Foundation
+import Testing
+import WeightStore
+@testable import Inference
+
+/// Outputs of the tiny random models equal transformers' (float32) within 1e-4.
+@Suite("Forward-pass parity with transformers")
+struct ParityTests {
+    @Test("ViT image-classification logits")
+    func vitLogits() throws {
+        let model = try ViTModel(store: try Fixtures.store("vit"), source: "vit")
+        let dataset = try EvalDataset.read(Fixtures.path("vit_data.h5"))
+        let expected = try Fixtures.floats("expected.h5", "vit/logits")
+        let logits = try model.logits(images: dataset.images, count: dataset.count)
+        #expect(expected.shape == [dataset.count, 5])
+        let error = maxAbsDifference(logits, expected.values)
+        #expect(error < 1e-4, "max |Δ| = \(error)")
+    }
+
+    @Test("BERT masked-LM logits (tied decoder)")
+    func bertMaskedLM() throws {
+        let model = try BERTModel(store: try Fixtures.store("bert_mlm"), source: "bert_mlm")
+        #expect(model.hasMaskedLMHead && !model.hasPooler)
+        let dataset = try EvalDataset.read(Fixtures.path("bert_mlm_data.h5"))
+        let expected = try Fixtures.floats("expected.h5", "bert_mlm/logits")
+        let rows = expected.shape[0]
+        let logits = try model.maskedLMLogits(try #require(dataset.tokens).slice(0..<rows))
+        let error = maxAbsDifference(logits, expected.values)
+        #expect(error < 1e-4, "max |Δ| = \(error)")
+    }
+
+    @Test("BERT pooler, last hidden state and sequence-classification logits")
+    func bertClassification() throws {
+        let model = try BERTModel(store: try Fixtures.store("bert_cls"), source: "bert_cls")
+        let tokens = try #require(try EvalDataset.read(Fixtures.path("bert_cls_data.h5")).tokens)
+        let pooler = try Fixtures.floats("expected.h5", "bert_cls/pooler")
+        let logits = try Fixtures.floats("expected.h5", "bert_cls/logits")
+        let hidden = try Fixtures.floats("expected.h5", "bert_cls/last_hidden")
+        let poolerError = maxAbsDifference(try model.poolerOutput(tokens), pooler.values)
+        let logitError = maxAbsDifference(try model.classificationLogits(tokens), logits.values)
+        let hiddenError = maxAbsDifference(try model.lastHiddenState(tokens.slice(0..<hidden.shape[0])), hidden.values)
+        #expect(poolerError < 1e-4, "pooler max |Δ| = \(poolerError)")
+        #expect(logitError < 1e-4, "logits max |Δ| = \(logitError)")
+        #expect(hiddenError < 1e-4, "last hidden state max |Δ| = \(hiddenError)")
+    }
+
+    /// The real all-MiniLM-L6-v2 (set TRANSFUSE_MINILM_DIR to its folder; the Makefile does).
+    @Test("all-MiniLM-L6-v2 sentence embeddings and pooler",
+          .enabled(if: ProcessInfo.processInfo.environment["TRANSFUSE_MINILM_DIR"] != nil))
+    func miniLM() throws {
+        let folder = try #require(ProcessInfo.processInfo.environment["TRANSFUSE_MINILM_DIR"])
+        let model = try BERTModel(store: try Checkpoint.read(folder), source: folder)
+        let ids = try Fixtures.ints("minilm.h5", "input_ids")
+        let mask = try Fixtures.ints("minilm.h5", "attention_mask").values
+        let types = try Fixtures.ints("minilm.h5", "token_type_ids").values
+        let batch = try TokenBatch(inputIDs: ids.values, attentionMask: mask, tokenTypeIDs: types,
+                                   count: ids.shape[0], length: ids.shape[1])
+        let embeddings = try Fixtures.floats("minilm.h5", "sentence_embeddings")
+        let pooler = try Fixtures.floats("minilm.h5", "pooler")
+        let embeddingError = maxAbsDifference(try model.sentenceEmbeddings(batch), embeddings.values)
+        let poolerError = maxAbsDifference(try model.poolerOutput(batch), pooler.values)
+        #expect(embeddingError < 1e-4, "sentence embeddings max |Δ| = \(embeddingError)")
+        #expect(poolerError < 1e-4, "pooler max |Δ| = \(poolerError)")
+    }
+}
