@@ -7,9 +7,11 @@ extension SafeTensorsHeader {
     ///
     /// Checks, in the reference reader's order: HeaderTooSmall, HeaderTooLarge,
     /// InvalidHeaderLength, InvalidHeaderDeserialization (UTF-8, JSON, structure, dtypes,
-    /// duplicate keys, non-string metadata, unknown fields), DuplicateTensorName, then per
-    /// tensor sorted by offset InvalidOffset, ValidationOverflow, MisalignedSlice and
-    /// TensorInvalidInfo, and finally MetadataIncompleteBuffer.
+    /// duplicate keys, non-string metadata, unknown fields), DuplicateTensorName and
+    /// ValidationOverflow per entry in header order, then with the entries sorted by offset
+    /// InvalidOffset, MisalignedSlice and TensorInvalidInfo, and finally
+    /// MetadataIncompleteBuffer. Stricter than the reference in two ways: duplicate names
+    /// and unknown fields in a tensor entry are errors (the reference ignores them).
     ///
     /// - Parameters:
     ///   - bytes: the start of the file; at least the 8-byte length and the N header bytes
