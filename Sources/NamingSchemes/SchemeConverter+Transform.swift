@@ -3,47 +3,81 @@ import WeightStore
 
 extension SchemeConverter {
     /// Applies `rule`'s steps to `tensor` (scheme → canonical), naming the results `names`.
-    /// Renames and reshapes share the tensor's byte source; transposes and splits copy.
+    ///
+    /// Shapes are computed now; bytes only when read: renames and reshapes share the tensor's
+    /// byte source, transposes and splits become a `DerivedTensorSource` that rearranges the
+    /// bytes on each read and keeps nothing, so converting a checkpoint costs no memory until a
+    /// writer or a computation streams through it.
     static func forward(_ tensor: Tensor, rule: ConversionRule, names: [String], symbols: [String: Int]) throws -> [Tensor] {
         if rule.steps.isEmpty, names.count == 1 { return [tensor.renamed(names[0])] }
         let width = try elementWidth(tensor, key: tensor.name, rule: rule)
-        var shape = tensor.shape
-        var data: Data?
+        // Shapes before each step, and the final shape of every output.
+        var shapes = [tensor.shape]
+        var moves = false
         for step in rule.steps {
+            let current = shapes[shapes.count - 1]
             switch step {
             case let .transpose(axes):
-                data = try permuted(data, tensor, shape: shape, width: width, axes: axes)
-                shape = axes.map { shape[$0] }
+                shapes.append(axes.map { current[$0] })
+                moves = true
             case let .reshape(target):
-                shape = try numericShape(target, elements: tensor.elementCount, symbols: symbols, key: tensor.name, rule: rule)
+                shapes.append(try numericShape(target, elements: tensor.elementCount, symbols: symbols, key: tensor.name, rule: rule))
             case let .split(axis):
-                let pieces: [Data] = try bytes(data, tensor) { TensorBytes.split($0, shape: shape, width: width, axis: axis, parts: names.count) }
-                var pieceShape = shape
-                pieceShape[axis] /= names.count
-                return try zip(names, pieces).map { try Tensor(name: $0, dtype: tensor.dtype, shape: pieceShape, bytes: $1) }
+                var piece = current
+                piece[axis] /= names.count
+                shapes.append(piece)
+                moves = true
             }
         }
-        if let data { return [try Tensor(name: names[0], dtype: tensor.dtype, shape: shape, bytes: data)] }
-        return [try Tensor(name: names[0], dtype: tensor.dtype, shape: shape, source: tensor.source)]
+        let outShape = shapes[shapes.count - 1]
+        guard moves else {
+            return [try Tensor(name: names[0], dtype: tensor.dtype, shape: outShape, source: tensor.source)]
+        }
+        let steps = rule.steps, parts = names.count, shapes = shapes
+        let pieceBytes = tensor.byteCount / parts
+        return try names.enumerated().map { index, name in
+            let source = DerivedTensorSource(byteCount: pieceBytes) {
+                var data: Data?
+                for (position, step) in steps.enumerated() {
+                    switch step {
+                    case let .transpose(axes):
+                        data = try bytes(data, tensor) { TensorBytes.permute($0, shape: shapes[position], width: width, axes: axes) }
+                    case .reshape:
+                        break
+                    case let .split(axis):
+                        return try bytes(data, tensor) {
+                            TensorBytes.split($0, shape: shapes[position], width: width, axis: axis, parts: parts)[index]
+                        }
+                    }
+                }
+                return data ?? Data()
+            }
+            return try Tensor(name: name, dtype: tensor.dtype, shape: outShape, source: source)
+        }
     }
 
-    /// Inverts `rule`'s steps on the canonical `parts` (canonical → scheme), naming the result `key`.
+    /// Inverts `rule`'s steps on the canonical `parts` (canonical → scheme), naming the
+    /// result `key`; bytes are rearranged lazily as in `forward`.
     static func backward(_ parts: [Tensor], rule: ConversionRule, key: String, symbols: [String: Int], scheme: String) throws -> Tensor {
         let first = parts[0]
         if rule.steps.isEmpty, parts.count == 1 { return first.renamed(key) }
         let total = parts.reduce(0) { $0 + $1.elementCount }
         // The shapes before and after every step, from the scheme shape forward.
         var shapes = [try numericShape(rule.shape, elements: total, symbols: symbols, key: key, rule: rule, scheme: scheme)]
+        var moves = false
         for step in rule.steps {
             let current = shapes[shapes.count - 1]
             switch step {
-            case let .transpose(axes): shapes.append(axes.map { current[$0] })
+            case let .transpose(axes):
+                shapes.append(axes.map { current[$0] })
+                moves = true
             case let .reshape(target):
                 shapes.append(try numericShape(target, elements: total, symbols: symbols, key: key, rule: rule, scheme: scheme))
             case let .split(axis):
                 var piece = current
                 piece[axis] /= parts.count
                 shapes.append(piece)
+                moves = true
             }
         }
         let width = try elementWidth(first, key: key, rule: rule)
@@ -51,31 +85,32 @@ extension SchemeConverter {
             throw NamingSchemeError.shapeMismatch(key: part.name, rule: rule.label,
                                                   expected: "\(first.dtype) \(Shape.describe(shapes[shapes.count - 1]))", found: part.shape)
         }
-        var data: Data?
-        var source: Tensor = first
-        var steps = rule.steps
-        var index = shapes.count - 1
-        if case let .split(axis)? = steps.last {
-            let pieces = try parts.map { try $0.source.data() }
-            data = TensorBytes.concatenate(pieces, pieceShape: shapes[index], width: width, axis: axis)
-            steps.removeLast()
-            index -= 1
-            source = first
+        guard moves else {
+            return try Tensor(name: key, dtype: first.dtype, shape: shapes[0], source: first.source)
         }
-        for step in steps.reversed() {
-            let current = shapes[index]
-            switch step {
-            case let .transpose(axes):
-                var inverse = [Int](repeating: 0, count: axes.count)
-                for (k, axis) in axes.enumerated() { inverse[axis] = k }
-                data = try permuted(data, source, shape: current, width: width, axes: inverse)
-            case .reshape, .split:
-                break
+        let steps = rule.steps, shapes = shapes
+        let byteCount = parts.reduce(0) { $0 + $1.byteCount }
+        let source = DerivedTensorSource(byteCount: byteCount) {
+            var data: Data?
+            var index = shapes.count - 1
+            var remaining = steps
+            if case let .split(axis)? = remaining.last {
+                let pieces = try parts.map { try $0.source.data() }
+                data = TensorBytes.concatenate(pieces, pieceShape: shapes[index], width: width, axis: axis)
+                remaining.removeLast()
+                index -= 1
             }
-            index -= 1
+            for step in remaining.reversed() {
+                if case let .transpose(axes) = step {
+                    var inverse = [Int](repeating: 0, count: axes.count)
+                    for (k, axis) in axes.enumerated() { inverse[axis] = k }
+                    data = try bytes(data, first) { TensorBytes.permute($0, shape: shapes[index], width: width, axes: inverse) }
+                }
+                index -= 1
+            }
+            return data ?? Data()
         }
-        if let data { return try Tensor(name: key, dtype: first.dtype, shape: shapes[0], bytes: data) }
-        return try Tensor(name: key, dtype: first.dtype, shape: shapes[0], source: first.source)
+        return try Tensor(name: key, dtype: first.dtype, shape: shapes[0], source: source)
     }
 
     // MARK: - Helpers
@@ -93,10 +128,6 @@ extension SchemeConverter {
         return try tensor.withBytes(body)
     }
 
-    private static func permuted(_ data: Data?, _ tensor: Tensor, shape: [Int], width: Int, axes: [Int]) throws -> Data {
-        try bytes(data, tensor) { TensorBytes.permute($0, shape: shape, width: width, axes: axes) }
-    }
-
     /// Evaluates a symbolic shape; one dimension with unknown symbols (the head count, when
     /// only the total is known) is inferred from the element count, like numpy's -1.
     private static func numericShape(_ dims: [ShapeExpression], elements: Int, symbols: [String: Int], key: String,
@@ -112,5 +143,22 @@ extension SchemeConverter {
         var result = values.map { $0 ?? 0 }
         result[unknown[0]] = elements / known
         return result
+    }
+}
+
+/// Bytes computed from other tensors on every read (a transpose, split or concatenation of
+/// their sources) and not kept: memory is held only while a reader looks at them.
+final class DerivedTensorSource: TensorSource, @unchecked Sendable {
+    let byteCount: Int
+    private let produce: () throws -> Data
+
+    init(byteCount: Int, produce: @escaping () throws -> Data) {
+        self.byteCount = byteCount
+        self.produce = produce
+    }
+
+    func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        let data = try produce()
+        return try data.withUnsafeBytes(body)
     }
 }
