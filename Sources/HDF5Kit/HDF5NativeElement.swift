@@ -48,13 +48,13 @@ extension HDF5Dataset {
     /// type (for example big-endian or float16 data read as `Float`).
     /// - Throws: `HDF5Error` when HDF5 cannot convert the stored type to `T`.
     public func read<T: HDF5NativeElement>(_: T.Type = T.self) throws -> [T] {
-        let data = try readBytes(memoryType: HDF5Datatype.native(T.hdf5Element))
-        let count = data.count / MemoryLayout<T>.stride
-        return [T](unsafeUninitializedCapacity: count) { buffer, initialized in
-            data.withUnsafeBytes { raw in
-                UnsafeMutableRawBufferPointer(buffer).copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(count * MemoryLayout<T>.stride)]))
+        try HDF5Library.locked {
+            let memoryType = try HDF5Datatype.native(T.hdf5Element)
+            let count = try dataspace().elementCount()
+            return try [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                try read(into: UnsafeMutableRawBufferPointer(buffer), memoryType: memoryType)
+                initialized = count
             }
-            initialized = count
         }
     }
 
