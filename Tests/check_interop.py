@@ -22,7 +22,7 @@ CASES = [
 
 
 def main():
-    folder = pathlib.Path(sys.argv[1])
+    folder = pathlib.Path(sys.argv[1]).resolve()
     failures = 0
     for checker, file, manifest in CASES:
         script = ROOT / checker
