@@ -33,7 +33,7 @@ extension SchemeConverter {
         guard moves else {
             return [try Tensor(name: names[0], dtype: tensor.dtype, shape: outShape, source: tensor.source)]
         }
-        let steps = rule.steps, parts = names.count, shapes = shapes
+        let steps = rule.steps, parts = names.count, stepShapes = shapes
         let pieceBytes = tensor.byteCount / parts
         return try names.enumerated().map { index, name in
             let source = DerivedTensorSource(byteCount: pieceBytes) {
@@ -41,12 +41,12 @@ extension SchemeConverter {
                 for (position, step) in steps.enumerated() {
                     switch step {
                     case let .transpose(axes):
-                        data = try bytes(data, tensor) { TensorBytes.permute($0, shape: shapes[position], width: width, axes: axes) }
+                        data = try bytes(data, tensor) { TensorBytes.permute($0, shape: stepShapes[position], width: width, axes: axes) }
                     case .reshape:
                         break
                     case let .split(axis):
                         return try bytes(data, tensor) {
-                            TensorBytes.split($0, shape: shapes[position], width: width, axis: axis, parts: parts)[index]
+                            TensorBytes.split($0, shape: stepShapes[position], width: width, axis: axis, parts: parts)[index]
                         }
                     }
                 }
@@ -88,15 +88,15 @@ extension SchemeConverter {
         guard moves else {
             return try Tensor(name: key, dtype: first.dtype, shape: shapes[0], source: first.source)
         }
-        let steps = rule.steps, shapes = shapes
+        let steps = rule.steps, stepShapes = shapes
         let byteCount = parts.reduce(0) { $0 + $1.byteCount }
         let source = DerivedTensorSource(byteCount: byteCount) {
             var data: Data?
-            var index = shapes.count - 1
+            var index = stepShapes.count - 1
             var remaining = steps
             if case let .split(axis)? = remaining.last {
                 let pieces = try parts.map { try $0.source.data() }
-                data = TensorBytes.concatenate(pieces, pieceShape: shapes[index], width: width, axis: axis)
+                data = TensorBytes.concatenate(pieces, pieceShape: stepShapes[index], width: width, axis: axis)
                 remaining.removeLast()
                 index -= 1
             }
@@ -104,7 +104,7 @@ extension SchemeConverter {
                 if case let .transpose(axes) = step {
                     var inverse = [Int](repeating: 0, count: axes.count)
                     for (k, axis) in axes.enumerated() { inverse[axis] = k }
-                    data = try bytes(data, first) { TensorBytes.permute($0, shape: shapes[index], width: width, axes: inverse) }
+                    data = try bytes(data, first) { TensorBytes.permute($0, shape: stepShapes[index], width: width, axes: inverse) }
                 }
                 index -= 1
             }
