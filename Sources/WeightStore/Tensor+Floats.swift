@@ -10,6 +10,7 @@ extension Tensor {
         return try withBytes { raw -> [Float] in
             switch dtype {
             case .f32:
+                guard count > 0 else { return [] }  // an empty mapped tensor has no base address
                 return [Float](unsafeUninitializedCapacity: count) { out, n in
                     memcpy(out.baseAddress!, raw.baseAddress!, count * 4); n = count
                 }
