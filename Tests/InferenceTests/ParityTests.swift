@@ -16,6 +16,7 @@ struct ParityTests {
         #expect(expected.shape == [dataset.count, 5])
         let error = maxAbsDifference(logits, expected.values)
         #expect(error < 1e-4, "max |Δ| = \(error)")
+        print("parity vit logits: max |Δ| = \(error)")
     }
 
     @Test("BERT masked-LM logits (tied decoder)")
@@ -28,6 +29,7 @@ struct ParityTests {
         let logits = try model.maskedLMLogits(try #require(dataset.tokens).slice(0..<rows))
         let error = maxAbsDifference(logits, expected.values)
         #expect(error < 1e-4, "max |Δ| = \(error)")
+        print("parity bert mlm logits: max |Δ| = \(error)")
     }
 
     @Test("BERT pooler, last hidden state and sequence-classification logits")
@@ -43,6 +45,7 @@ struct ParityTests {
         #expect(poolerError < 1e-4, "pooler max |Δ| = \(poolerError)")
         #expect(logitError < 1e-4, "logits max |Δ| = \(logitError)")
         #expect(hiddenError < 1e-4, "last hidden state max |Δ| = \(hiddenError)")
+        print("parity bert cls: pooler \(poolerError), logits \(logitError), last hidden \(hiddenError)")
     }
 
     /// The real all-MiniLM-L6-v2 (set TRANSFUSE_MINILM_DIR to its folder; the Makefile does).
@@ -62,5 +65,6 @@ struct ParityTests {
         let poolerError = maxAbsDifference(try model.poolerOutput(batch), pooler.values)
         #expect(embeddingError < 1e-4, "sentence embeddings max |Δ| = \(embeddingError)")
         #expect(poolerError < 1e-4, "pooler max |Δ| = \(poolerError)")
+        print("parity all-MiniLM-L6-v2: sentence embeddings \(embeddingError), pooler \(poolerError)")
     }
 }
