@@ -30,7 +30,7 @@ let package = Package(
 
         // MARK: - Naming schemes (rule files under Converters/ and Schemas/ are data)
         .target(name: "NamingSchemes", dependencies: ["WeightStore", "CanonicalLayouts", "ConverterRules"]),
-        .target(name: "CanonicalLayouts", path: "Schemas", exclude: ["README.md", "HDF5-LAYOUT.md"],
+        .target(name: "CanonicalLayouts", path: "Schemas", exclude: ["README.md", "HDF5-LAYOUT.md", "ACTIVATIONS.md"],
                 resources: [.copy("vit.json"), .copy("bert.json")]),
         .target(name: "ConverterRules", dependencies: ["CanonicalLayouts"], path: "Converters", exclude: ["README.md"],
                 resources: [.copy("canonical.json"), .copy("hf-vit.json"), .copy("timm-vit.json"), .copy("google-vit.json"),
