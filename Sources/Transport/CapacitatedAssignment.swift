@@ -20,66 +20,89 @@ enum CapacitatedAssignment {
             for j in 0..<m where c[base + j] < v[j] { v[j] = c[base + j] }
         }
         // Greedy start: each row takes its first reduced-cost minimum if that column has room.
-        var free = [Int]()
+        // `margin[i]` is a lower bound on (second-best − best) reduced cost of an assigned row:
+        // prices only decrease before the augmentation phase, which can only raise it.
+        var margin = [Double](repeating: 0, count: n)
+        var pending = [Int]()
         for i in 0..<n {
-            let base = i * m
-            var best = 0, bestValue = c[base] - v[0]
-            for j in 1..<m {
-                let h = c[base + j] - v[j]
-                if h < bestValue { bestValue = h; best = j }
+            let (j1, u1, _, u2) = twoSmallest(row: i, m: m, cost: c, prices: v)
+            if members[j1].count < capacity {
+                x[i] = j1; members[j1].append(i); margin[i] = u2 - u1
+            } else {
+                pending.append(i)
             }
-            if members[best].count < capacity { x[i] = best; members[best].append(i) } else { free.append(i) }
         }
-        // Augment each free row along a shortest path over columns.
-        var d = [Double](repeating: 0, count: m)
-        var pred = [Int](repeating: 0, count: m)
-        var cols = [Int](repeating: 0, count: m)
+        // Row reduction with shared column prices (bounded work): a free row whose best column is
+        // full takes the place of the member with the smallest margin m0 when its own margin is
+        // larger, after the column's price drops by m0 — every member keeps a best column.
+        var free = [Int]()
+        var head = 0
+        var budget = 4 * n + 16
+        while head < pending.count {
+            let i = pending[head]
+            head += 1
+            budget -= 1
+            if budget < 0 { free.append(i); continue }
+            let (j1, u1, _, u2) = twoSmallest(row: i, m: m, cost: c, prices: v)
+            if members[j1].count < capacity {
+                x[i] = j1; members[j1].append(i); margin[i] = u2 - u1
+                continue
+            }
+            var slot = 0
+            for s in 1..<members[j1].count where margin[members[j1][s]] < margin[members[j1][slot]] { slot = s }
+            let evicted = members[j1][slot]
+            let m0 = margin[evicted]
+            let delta = u2 - u1
+            guard delta > m0 else { free.append(i); continue }
+            v[j1] -= m0
+            for r in members[j1] { margin[r] -= m0 }
+            x[evicted] = -1
+            members[j1][slot] = i
+            x[i] = j1
+            margin[i] = delta - m0
+            pending.append(evicted)
+        }
+        // Augment each free row along a shortest path over columns (Dijkstra on reduced costs).
+        // `distance` holds tentative distances, +∞ once a column is final; `blocked` is +∞ for
+        // final columns so relaxations skip them without branches.
+        var distance = [Double](repeating: 0, count: m)
+        var blocked = [Double](repeating: 0, count: m)
+        var finalDistance = [Double](repeating: 0, count: m)
+        var pred = [Int64](repeating: 0, count: m)
+        var finalized = [Int]()
         for f in free {
             let fb = f * m
-            for j in 0..<m { d[j] = c[fb + j] - v[j]; pred[j] = f; cols[j] = j }
-            var low = 0, up = 0, end = -1
+            for j in 0..<m { distance[j] = c[fb + j] - v[j]; blocked[j] = 0; pred[j] = Int64(f) }
+            finalized.removeAll(keepingCapacity: true)
+            var end = -1
             var minD = 0.0
-            search: while true {
-                if up == low {
-                    minD = d[cols[up]]
-                    up += 1
-                    var k = up
-                    while k < m {
-                        let j = cols[k], h = d[j]
-                        if h <= minD {
-                            if h < minD { up = low; minD = h }
-                            cols[k] = cols[up]; cols[up] = j; up += 1
-                        }
-                        k += 1
-                    }
-                    for k in low..<up where members[cols[k]].count < capacity { end = cols[k]; break search }
+            while true {
+                minD = distance.withUnsafeBufferPointer { Kernels.minimum($0.baseAddress!, m) }
+                var pick = -1
+                for j in 0..<m where distance[j] == minD {
+                    if members[j].count < capacity { end = j; break }
+                    if pick < 0 { pick = j }
                 }
-                let j1 = cols[low]
-                low += 1
-                for i in members[j1] {
-                    let ib = i * m
-                    let u1 = c[ib + j1] - v[j1] - minD
-                    var k = up
-                    while k < m {
-                        let j = cols[k]
-                        let h = c[ib + j] - v[j] - u1
-                        if h < d[j] {
-                            pred[j] = i
-                            d[j] = h
-                            if h == minD {
-                                if members[j].count < capacity { end = j; break search }
-                                cols[k] = cols[up]; cols[up] = j; up += 1
-                            }
+                if end >= 0 { break }
+                finalDistance[pick] = minD
+                distance[pick] = .infinity
+                blocked[pick] = .infinity
+                finalized.append(pick)
+                for i in members[pick] {
+                    let offset = c[i * m + pick] - v[pick] - minD
+                    distance.withUnsafeMutableBufferPointer { dp in
+                        pred.withUnsafeMutableBufferPointer { pp in
+                            Kernels.relax(row: c.baseAddress! + i * m, prices: v, blocked: blocked, offset: offset,
+                                          distance: dp.baseAddress!, pred: pp.baseAddress!, rowIndex: Int64(i), m)
                         }
-                        k += 1
                     }
                 }
             }
-            for k in 0..<low { let j = cols[k]; v[j] += d[j] - minD }
+            for j in finalized { v[j] += finalDistance[j] - minD }
             // Shift rows along the path: pred[end] moves into end, and so on back to f.
             var j = end
             while true {
-                let i = pred[j]
+                let i = Int(pred[j])
                 let previous = x[i]
                 x[i] = j
                 members[j].append(i)
@@ -89,5 +112,20 @@ enum CapacitatedAssignment {
             }
         }
         return x
+    }
+
+    /// Smallest and second-smallest of `C[row, j] − v[j]` (first index wins ties): `(j1, u1, j2, u2)`.
+    @inline(__always)
+    static func twoSmallest(row: Int, m: Int, cost c: UnsafeBufferPointer<Double>, prices v: [Double]) -> (Int, Double, Int, Double) {
+        let base = row * m
+        var j1 = 0, u1 = c[base] - v[0]
+        var j2 = -1, u2 = Double.infinity
+        for j in 1..<m {
+            let h = c[base + j] - v[j]
+            if h < u2 {
+                if h < u1 { j2 = j1; u2 = u1; j1 = j; u1 = h } else { j2 = j; u2 = h }
+            }
+        }
+        return (j1, u1, j2, u2)
     }
 }

@@ -36,8 +36,9 @@ public struct GroundMetric: Sendable, Equatable {
     /// Row preprocessing (`wts.norm` in weight mode; see ``Preprocessing``).
     public var preprocessing: Preprocessing
 
-    /// The reference's defaults from its example YAML: Euclidean, not squared, divided by the max,
-    /// no clipping, no preprocessing.
+    /// Defaults follow the reference's example YAML (Euclidean, not squared, divided by the max,
+    /// no clipping, `reg` 0.01, no preprocessing); the clipping bounds default to `[0, 1]·reg`
+    /// (the YAML's 5 / 0 would clip everything to 0 if clipping were switched on).
     public init(type: Kind = .euclidean, norm: Normalization = .max, squared: Bool = false,
                 clip: Bool = false, clipMin: Double = 0, clipMax: Double = 1, reg: Double = 0.01,
                 preprocessing: Preprocessing = .none) {

@@ -96,3 +96,40 @@ extension Kernels {
         return result
     }
 }
+
+// MARK: - Shortest-path kernels of the assignment solver
+
+extension Kernels {
+    /// `min_j x[j]` (`+∞` for `count == 0`).
+    static func minimum(_ x: UnsafePointer<Double>, _ count: Int) -> Double {
+        var m = V8(repeating: .infinity)
+        var k = 0
+        while k + 8 <= count { m = pointwiseMin(m, load(x, k)); k += 8 }
+        var result = m.min()
+        while k < count { result = Swift.min(result, x[k]); k += 1 }
+        return result
+    }
+
+    /// Dijkstra relaxation through one row: `h[j] = row[j] − prices[j] − offset + blocked[j]`;
+    /// where `h[j] < distance[j]`, `distance[j] = h[j]` and `pred[j] = rowIndex`.
+    static func relax(row: UnsafePointer<Double>, prices: UnsafePointer<Double>, blocked: UnsafePointer<Double>,
+                      offset: Double, distance: UnsafeMutablePointer<Double>, pred: UnsafeMutablePointer<Int64>,
+                      rowIndex: Int64, _ count: Int) {
+        var k = 0
+        let marker = SIMD8<Int64>(repeating: rowIndex)
+        while k + 8 <= count {
+            let h = load(row, k) - load(prices, k) - offset + load(blocked, k)
+            let d = load(distance, k)
+            let better = h .< d
+            store(d.replacing(with: h, where: better), distance, k)
+            let p = UnsafeMutableRawPointer(pred + k)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD8<Int64>.self).replacing(with: marker, where: better), as: SIMD8<Int64>.self)
+            k += 8
+        }
+        while k < count {
+            let h = row[k] - prices[k] - offset + blocked[k]
+            if h < distance[k] { distance[k] = h; pred[k] = rowIndex }
+            k += 1
+        }
+    }
+}

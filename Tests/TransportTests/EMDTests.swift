@@ -68,6 +68,19 @@ struct EMDTests {
         expectValidPlan(simplex.plan, a: a, b: b, tolerance: 1e-12)
     }
 
+    @Test("with heavy ties (costs in {0, 1, 2}) both paths still reach the same optimum",
+          arguments: [(60, 20), (20, 60), (64, 64), (96, 3), (5, 100)])
+    func pathsAgreeWithTies(_ shape: (Int, Int)) throws {
+        let (n, m) = shape
+        var rng = SplitMix(seed: UInt64(n * 7919 + m))
+        let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double(Int.random(in: 0..<3, using: &rng)) })
+        let fast = try EMD.solve(cost: cost)
+        let a = [Double](repeating: 1 / Double(n), count: n), b = [Double](repeating: 1 / Double(m), count: m)
+        let simplex = EMD.networkSimplex(cost: cost, a: a, b: b, maxPivots: 10_000_000)
+        #expect(abs(fast.cost - simplex.cost) <= 1e-12 * max(simplex.cost, 1))
+        expectValidPlan(fast.plan, a: a, b: b, tolerance: 1e-12)
+    }
+
     @Test("deterministic: the same input gives the same plan")
     func deterministic() throws {
         var rng = SplitMix(seed: 7)
