@@ -45,11 +45,14 @@ public final class HDF5File: @unchecked Sendable {
     }
 
     /// Creates `path`, truncating an existing file. With `trackCreationOrder` the root group
-    /// records the creation order of its links (h5py's `track_order=True`).
+    /// records the creation order of its links (h5py's `track_order=True`). Objects carry no
+    /// time stamps, so writing the same content twice gives identical files.
     public static func create(_ path: String, trackCreationOrder: Bool = true) throws -> HDF5File {
         try HDF5Library.locked {
             let fcpl = try HDF5Library.check(H5Pcreate(chdf5_P_FILE_CREATE()), path: path, "cannot create a property list")
             defer { H5Pclose(fcpl) }
+            // No modification times in object headers: the same store gives the same bytes.
+            try HDF5Library.check(H5Pset_obj_track_times(fcpl, false), path: path, "cannot turn off time stamps")
             if trackCreationOrder {
                 try HDF5Library.check(H5Pset_link_creation_order(fcpl, chdf5_P_CRT_ORDER_TRACKED() | chdf5_P_CRT_ORDER_INDEXED()),
                                       path: path, "cannot track the creation order")

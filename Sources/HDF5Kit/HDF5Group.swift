@@ -18,6 +18,7 @@ public final class HDF5Group: HDF5Node, @unchecked Sendable {
             let object = childPath(name)
             let gcpl = try check(H5Pcreate(chdf5_P_GROUP_CREATE()), object: object, "cannot create a property list")
             defer { H5Pclose(gcpl) }
+            try check(H5Pset_obj_track_times(gcpl, false), object: object, "cannot turn off time stamps")
             if trackCreationOrder {
                 try check(H5Pset_link_creation_order(gcpl, chdf5_P_CRT_ORDER_TRACKED() | chdf5_P_CRT_ORDER_INDEXED()),
                           object: object, "cannot track the creation order")

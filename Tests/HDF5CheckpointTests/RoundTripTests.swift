@@ -88,6 +88,18 @@ struct RoundTripTests {
         #expect(first == (try store.tensor("t").source.data()))
     }
 
+    @Test("Writing the same store twice gives identical files (no time stamps)", arguments: [false, true])
+    func reproducible(compress: Bool) throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let store = try TestStores.everything()
+        let first = folder.appendingPathComponent("first.h5"), second = folder.appendingPathComponent("second.h5")
+        try HDF5CheckpointWriter.write(store, to: first.path, compress: compress)
+        Thread.sleep(forTimeInterval: 1.1) // a time stamp would now differ
+        try HDF5CheckpointWriter.write(store, to: second.path, compress: compress)
+        #expect(try Data(contentsOf: first) == Data(contentsOf: second))
+    }
+
     @Test("Sub-byte dtypes are refused before anything is written")
     func refusesSubByte() throws {
         let folder = try temporaryFolder()

@@ -16,7 +16,7 @@ os.environ.setdefault("KERAS_BACKEND", "torch")
 import h5py
 import numpy as np
 
-from transfuse_h5 import BF16, NUMPY, assign_paths, write_tensor, tensor_bytes
+from transfuse_h5 import NUMPY, assign_paths, create_tracked_file, require_tracked_group, write_tensor, tensor_bytes
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 rng = np.random.default_rng(2024)
@@ -98,9 +98,10 @@ def make_nested():
 
     created = [("zeta/weight", sample("F32", (2,))), ("alpha/weight", sample("F32", (2,))),
                ("alpha/bias", sample("F64", (1,))), ("mid", sample("I32", (2,)))]
-    with h5py.File(os.path.join(HERE, "nested_tracked.h5"), "w", track_order=True) as f:
+    with create_tracked_file(os.path.join(HERE, "nested_tracked.h5")) as f:
         for path, value in created:
-            f[path] = value  # intermediate groups inherit track_order from the file default
+            group_path, _, link = path.rpartition("/")
+            require_tracked_group(f, group_path)[link] = value
     manifest["nested_tracked.h5"] = {"layout": "nested", "metadata": {}, "config": None,
                                      "tensors": [entry(p.replace("/", "."), {"<f4": "F32", "<f8": "F64", "<i4": "I32"}[v.dtype.str], v)
                                                  for p, v in created]}
@@ -129,7 +130,7 @@ def make_canonical():
     names = [t[0] for t in tensors]
     metadata = {"format": "pt", "note": "written by h5py from the layout document"}
     config = json.dumps({"model_type": "vit", "hidden_size": 4}, indent=2)
-    with h5py.File(os.path.join(HERE, "canonical_h5py.h5"), "w", track_order=True) as f:
+    with create_tracked_file(os.path.join(HERE, "canonical_h5py.h5")) as f:
         f.attrs["transfuse_layout_version"] = 1
         f.attrs["transfuse_tensor_order"] = json.dumps(names, ensure_ascii=False)
         f.attrs["transfuse_metadata"] = json.dumps(metadata, ensure_ascii=False)

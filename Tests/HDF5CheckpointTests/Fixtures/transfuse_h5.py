@@ -42,6 +42,30 @@ def assign_paths(names):
     return out
 
 
+TRACKED = h5py.h5p.CRT_ORDER_TRACKED | h5py.h5p.CRT_ORDER_INDEXED
+
+
+def create_tracked_file(path):
+    """h5py.File(path, "w", track_order=True) without object time stamps (reproducible)."""
+    fcpl = h5py.h5p.create(h5py.h5p.FILE_CREATE)
+    fcpl.set_link_creation_order(TRACKED)
+    fcpl.set_obj_track_times(False)
+    return h5py.File(h5py.h5f.create(path.encode(), h5py.h5f.ACC_TRUNC, fcpl=fcpl))
+
+
+def require_tracked_group(f, path):
+    """The group at path, creating missing groups with tracked creation order, no time stamps."""
+    group = f["/"]
+    for part in [p for p in path.split("/") if p]:
+        if part not in group:
+            gcpl = h5py.h5p.create(h5py.h5p.GROUP_CREATE)
+            gcpl.set_link_creation_order(TRACKED)
+            gcpl.set_obj_track_times(False)
+            h5py.h5g.create(group.id, part.encode(), gcpl=gcpl)
+        group = group[part]
+    return group
+
+
 def float_type(fields, ebias):
     t = h5py.h5t.IEEE_F32LE.copy()
     t.set_fields(*fields)
@@ -60,10 +84,12 @@ NUMPY = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "
 def write_tensor(f, path, tag, array):
     """array: numpy array of NUMPY[tag], or for BF16 the raw uint16 bits."""
     group_path, _, link = path.rpartition("/")
-    group = f.require_group(group_path or "/")
+    group = require_tracked_group(f, group_path)
     if tag == "BF16":
         space = h5py.h5s.create_simple(array.shape) if array.ndim else h5py.h5s.create(h5py.h5s.SCALAR)
-        dsid = h5py.h5d.create(group.id, link.encode(), BF16, space)
+        dcpl = h5py.h5p.create(h5py.h5p.DATASET_CREATE)
+        dcpl.set_obj_track_times(False)  # as h5py's high-level API does
+        dsid = h5py.h5d.create(group.id, link.encode(), BF16, space, dcpl=dcpl)
         if array.size:
             dsid.write(h5py.h5s.ALL, h5py.h5s.ALL, np.ascontiguousarray(array, dtype="<u2"), mtype=BF16)
         ds = group[link]
