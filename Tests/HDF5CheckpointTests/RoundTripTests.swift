@@ -24,6 +24,22 @@ struct RoundTripTests {
         try expectIdentical(read, store)
     }
 
+    @Test("An empty store, and a store without metadata or config, round-trip")
+    func emptyStores() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var random = TestRandom(seed: 4)
+        let stores = [try WeightStore(), try WeightStore(metadata: ["only": "metadata"], configJSON: ""),
+                      try WeightStore(tensors: [TestStores.tensor("w", .f32, [2, 2], &random)])]
+        for (index, store) in stores.enumerated() {
+            let path = folder.appendingPathComponent("\(index).h5").path
+            try HDF5CheckpointWriter.write(store, to: path)
+            let (read, layout) = try HDF5CheckpointReader.readWithLayout(path: path)
+            #expect(layout == .transfuse)
+            try expectIdentical(read, store)
+        }
+    }
+
     @Test("Compression chunks and filters non-empty tensors; without it datasets are contiguous")
     func storageLayout() throws {
         let folder = try temporaryFolder()
