@@ -26,11 +26,12 @@ func fail(_ message: String) -> Never {
 }
 
 var arguments = Array(CommandLine.arguments.dropFirst())
-var runs = 3
+var requestedRuns = 3
 if let k = arguments.firstIndex(of: "--runs"), k + 1 < arguments.count, let r = Int(arguments[k + 1]), r > 0 {
-    runs = r
+    requestedRuns = r
     arguments.removeSubrange(k...(k + 1))
 }
+let runs = requestedRuns
 guard let dir = arguments.first else { fail("usage: TransportBench DIR [--runs R]") }
 let base = URL(fileURLWithPath: dir)
 let list: ProblemList
@@ -54,35 +55,47 @@ func load(_ p: Problem) -> Matrix {
     do { return try Matrix(rows: p.rows, cols: p.cols, values: values) } catch { fail("\(error)") }
 }
 
-var results = [String: Any]()
-for p in list.problems {
-    let cost = load(p)
+/// Runs `solve` `runs` times; returns the JSON entry (median seconds, all runs, cost, ...).
+@MainActor
+func time(_ name: String, _ solve: () throws -> TransportResult) -> [String: Any] {
     var times = [Double]()
     var last: TransportResult?
     for _ in 0..<runs {
         let start = DispatchTime.now().uptimeNanoseconds
-        do {
-            switch p.kind {
-            case "emd":
-                last = try EMD.solve(cost: cost)
-            case "sinkhorn":
-                last = try Sinkhorn(reg: p.reg ?? 0.05, maxIterations: p.iterations ?? 1000, stopThreshold: 0,
-                                    domain: .standard, threads: threads).solve(cost: cost)
-            case "sinkhorn_log":
-                last = try Sinkhorn(reg: p.reg ?? 0.05, maxIterations: p.iterations ?? 1000, stopThreshold: 0,
-                                    domain: .log, threads: threads).solve(cost: cost)
-            default:
-                fail("unknown problem kind \(p.kind)")
-            }
-        } catch { fail("\(p.name): \(error)") }
+        do { last = try solve() } catch { fail("\(name): \(error)") }
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
     }
     let sorted = times.sorted()
     let median = sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    results[p.name] = [
-        "median_seconds": median, "seconds": times, "cost": last?.cost ?? .nan,
-        "iterations": last?.iterations ?? 0, "solver": last?.solver.rawValue ?? "",
-    ] as [String: Any]
+    return ["median_seconds": median, "seconds": times, "cost": last?.cost ?? .nan,
+            "iterations": last?.iterations ?? 0, "solver": last?.solver.rawValue ?? ""]
+}
+
+var results = [String: Any]()
+for p in list.problems {
+    let cost = load(p)
+    let iterations = p.iterations ?? 1000, reg = p.reg ?? 0.05
+    switch p.kind {
+    case "emd":
+        results[p.name] = time(p.name) { try EMD.solve(cost: cost) }
+    case "sinkhorn":
+        results[p.name] = time(p.name) {
+            try Sinkhorn(reg: reg, maxIterations: iterations, stopThreshold: 0, domain: .standard, threads: threads).solve(cost: cost)
+        }
+        // The same iteration with the kernel stored as Float (sums in Double).
+        var mixed = time(p.name) {
+            try Sinkhorn(reg: reg, maxIterations: iterations, stopThreshold: 0, domain: .standard,
+                         precision: .mixed, threads: threads).solve(cost: cost)
+        }
+        mixed["solver"] = "sinkhorn (Float kernel)"
+        results[p.name + "/f32-kernel"] = mixed
+    case "sinkhorn_log":
+        results[p.name] = time(p.name) {
+            try Sinkhorn(reg: reg, maxIterations: iterations, stopThreshold: 0, domain: .log, threads: threads).solve(cost: cost)
+        }
+    default:
+        fail("unknown problem kind \(p.kind)")
+    }
 }
 let json = try JSONSerialization.data(withJSONObject: ["threads": threads ?? ProcessInfo.processInfo.activeProcessorCount,
                                                         "results": results], options: [.sortedKeys])

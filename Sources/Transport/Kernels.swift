@@ -80,9 +80,9 @@ final class ScalingWorkspace {
     /// One fused pass over the row-major kernel `k` (`rows × cols`):
     /// `u[i] = rowUpdate(i, k[i,:]·v)` for every row, and `ktu = kᵀ·u` with the new `u`.
     /// Reads `k` once; threads own disjoint row ranges and private `ktu` accumulators.
-    func pass(kernel k: UnsafePointer<Double>, v: UnsafePointer<Double>,
-              u: UnsafeMutablePointer<Double>, ktu: UnsafeMutablePointer<Double>,
-              rowUpdate: (Int, Double) -> Double) {
+    func pass<E: KernelElement>(kernel k: UnsafePointer<E>, v: UnsafePointer<Double>,
+                                u: UnsafeMutablePointer<Double>, ktu: UnsafeMutablePointer<Double>,
+                                rowUpdate: (Int, Double) -> Double) {
         let cols = self.cols
         partial.withUnsafeMutableBufferPointer { buf in
             let base = buf.baseAddress!
@@ -91,9 +91,9 @@ final class ScalingWorkspace {
                 acc.initialize(repeating: 0, count: cols)
                 for i in ranges[t] {
                     let row = k + i * cols
-                    let ui = rowUpdate(i, Kernels.dot(row, v, cols))
+                    let ui = rowUpdate(i, E.dot(row, v, cols))
                     u[i] = ui
-                    if ui != 0 { Kernels.axpy(ui, row, acc, cols) }
+                    if ui != 0 { E.axpy(ui, row, acc, cols) }
                 }
             }
             for j in 0..<cols { ktu[j] = base[j] }
@@ -102,5 +102,56 @@ final class ScalingWorkspace {
                 for j in 0..<cols { ktu[j] += acc[j] }
             }
         }
+    }
+}
+
+/// Storage types of a Sinkhorn kernel: `Double`, or `Float` to halve the memory traffic
+/// (products and sums are always accumulated in `Double`).
+protocol KernelElement: BinaryFloatingPoint {
+    /// `Σₖ x[k]·y[k]` in double precision.
+    static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Double>, _ count: Int) -> Double
+    /// `y[k] += alpha·x[k]` in double precision.
+    static func axpy(_ alpha: Double, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Double>, _ count: Int)
+}
+
+extension Double: KernelElement {
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
+        Kernels.dot(x, y, count)
+    }
+
+    @inline(__always)
+    static func axpy(_ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        Kernels.axpy(alpha, x, y, count)
+    }
+}
+
+extension Float: KernelElement {
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
+        var s0 = SIMD8<Double>(), s1 = SIMD8<Double>()
+        var k = 0
+        while k + 16 <= count {
+            let a = UnsafeRawPointer(x + k).loadUnaligned(as: SIMD16<Float>.self)
+            s0 += SIMD8<Double>(a.lowHalf) * UnsafeRawPointer(y + k).loadUnaligned(as: SIMD8<Double>.self)
+            s1 += SIMD8<Double>(a.highHalf) * UnsafeRawPointer(y + k + 8).loadUnaligned(as: SIMD8<Double>.self)
+            k += 16
+        }
+        var s = (s0 + s1).sum()
+        while k < count { s += Double(x[k]) * y[k]; k += 1 }
+        return s
+    }
+
+    @inline(__always)
+    static func axpy(_ alpha: Double, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        var k = 0
+        let a = SIMD8<Double>(repeating: alpha)
+        while k + 8 <= count {
+            let xv = SIMD8<Double>(UnsafeRawPointer(x + k).loadUnaligned(as: SIMD8<Float>.self))
+            let p = UnsafeMutableRawPointer(y + k)
+            p.storeBytes(of: p.loadUnaligned(as: SIMD8<Double>.self) + a * xv, as: SIMD8<Double>.self)
+            k += 8
+        }
+        while k < count { y[k] += alpha * Double(x[k]); k += 1 }
     }
 }

@@ -28,6 +28,20 @@ struct SinkhornTests {
         #expect((result.warning != nil) == capped)
     }
 
+    @Test("mixed precision (Float kernel) plan equals POT's to 1e-6 of the largest entry too", arguments: standardCases)
+    func mixedMatchesPOT(_ testCase: FixtureSet.Case) throws {
+        let set = FixtureSet.shared
+        let cost = try set.matrix(testCase, "cost")
+        let solver = Sinkhorn(reg: try #require(testCase.reg), maxIterations: try #require(testCase.max_iterations),
+                              stopThreshold: try #require(testCase.stop_threshold), domain: .standard, precision: .mixed)
+        let result = try solver.solve(cost: cost, a: set.values(testCase, "a"), b: set.values(testCase, "b"))
+        let expected = try set.matrix(testCase, "plan")
+        let scale = expected.storage.max() ?? 1
+        let deviation = maxAbsDifference(result.plan, expected) / scale
+        #expect(deviation <= 1e-6, "relative deviation \(deviation)")
+        #expect(abs(result.iterations - (try #require(testCase.pot_niter)) - 1) <= 10)
+    }
+
     @Test("automatic mode keeps the standard iteration when the kernel does not underflow", arguments: standardCases)
     func automaticIsStandard(_ testCase: FixtureSet.Case) throws {
         let (auto, _) = try solve(testCase, domain: .automatic)
