@@ -26,7 +26,7 @@ extension HDF5CheckpointReader {
                     throw HDF5CheckpointError.kerasLayout(path: path, problem: "weight \"\(weight)\" of layer \"\(layer)\" has no dataset \(datasetPath)")
                 }
                 let tensor = try tensor(named: weight, at: datasetPath, in: root, strictDType: false, keras: true)
-                try append(tensor, from: datasetPath, to: &store, paths: &paths, file: path)
+                try append(tensor, from: datasetPath, to: &store, paths: &paths, file: path, tiedCopies: true)
             }
         }
         return store

@@ -119,13 +119,24 @@ public enum HDF5CheckpointReader {
     }
 
     /// Appends `tensor` read from `datasetPath`, reporting a duplicate name with both paths.
+    ///
+    /// With `tiedCopies`, a second dataset of the same name whose dtype, shape and bytes equal
+    /// the first is a tied weight listed by two layers (Keras saves a `TFBertForMaskedLM`'s
+    /// word embeddings under both `bert` and `mlm___cls`): the first is kept, the copy skipped.
     static func append(_ tensor: Tensor, from datasetPath: String, to store: inout WeightStore,
-                       paths: inout [String: String], file: String) throws {
+                       paths: inout [String: String], file: String, tiedCopies: Bool = false) throws {
         if let first = paths[tensor.name] {
+            if tiedCopies, let kept = store[tensor.name], try isSameTensor(kept, tensor) { return }
             throw HDF5CheckpointError.duplicateName(path: file, name: tensor.name, first: first, second: datasetPath)
         }
         paths[tensor.name] = datasetPath
         try store.append(tensor)
+    }
+
+    private static func isSameTensor(_ a: Tensor, _ b: Tensor) throws -> Bool {
+        guard a.dtype == b.dtype, a.shape == b.shape else { return false }
+        defer { b.source.release() }
+        return try a.withBytes { left in try b.withBytes { right in left.elementsEqual(right) } }
     }
 
     // MARK: - Flat, nested and Keras 3 layouts

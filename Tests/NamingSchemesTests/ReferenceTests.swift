@@ -16,6 +16,7 @@ struct ReferenceTests {
         ("keras-hub-bert/model-h5-paths.safetensors", "hf-bert-model", "keras-hub's Hugging Face BERT converter"),
         ("keras-hub-bert/model.weights.h5", "hf-bert-model", "keras-hub's converter, read through the HDF5 reader"),
         ("tf-bert-h5-classifier/tf_model.h5", "hf-bert-classifier", "transformers 4.46.3 TFBertForSequenceClassification (from_pt)"),
+        ("tf-bert-h5-mlm/tf_model.h5", "hf-bert-mlm", "transformers 4.46.3 TFBertForMaskedLM (from_pt; tied embeddings listed twice)"),
     ]
 
     @Test("same canonical tensors as the reference conversion", arguments: pairs.map { [$0.source, $0.reference] })
