@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import NamingSchemes
 import WeightStore
 
 /// `transfuse convert`: any readable format to any writable one.
@@ -14,8 +15,15 @@ struct ConvertCommand: ParsableCommand {
             folder (config.json + model.safetensors, or shards with --shard-size). Tensors are \
             copied bit for bit unless --dtype is given; the output appears only when complete.
 
+            With --scheme, tensor names and layouts are rewritten into another naming scheme \
+            (canonical, hf-vit, timm-vit, hf-bert, tf-bert, keras-hub-bert, …: see \
+            Converters/README.md); converting to canonical and back restores the original \
+            names and bytes exactly. Without it, names are kept as they are.
+
             Examples:
               transfuse convert model.safetensors model.h5 --compress
+              transfuse convert timm-vit.safetensors ./hf-vit --scheme hf-vit
+              transfuse convert bert.safetensors bert-canonical.h5 --scheme canonical
               transfuse convert model.h5 out/model-f16.safetensors --dtype f16
               transfuse convert big.safetensors ./big-sharded --shard-size 2GB
             """
@@ -39,6 +47,11 @@ struct ConvertCommand: ParsableCommand {
     @Option(name: .customLong("shard-size"), help: "Split a folder output into safetensors shards of at most this size (decimal units as Hugging Face: 500MB, 2GB; or 1GiB).")
     var shardSize: String?
 
+    @Option(help: "Rewrite names into this naming scheme (e.g. canonical, hf-bert, tf-bert, timm-vit, hf-vit).")
+    var scheme: String?
+
+    @OptionGroup var schemeOptions: SchemeOptions
+
     func validate() throws {
         if let dtype, DType(tag: dtype)?.isFloatingPoint != true {
             throw ValidationError("--dtype must be one of f32, f16, bf16, f64 (got '\(dtype)')")
@@ -54,6 +67,10 @@ struct ConvertCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         var store = try Checkpoint.read(input)
+        if let scheme {
+            store = try SchemeConverter.convert(store, to: scheme, heads: schemeOptions.heads,
+                                                registry: schemeOptions.registry())
+        }
         if let dtype, let target = DType(tag: dtype) {
             store = try store.mapTensors { try $0.lazilyCastingFloat(to: target) }
         }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Checkpoints
 import Foundation
+import NamingSchemes
 import WeightStore
 
 /// `transfuse inspect`: what a checkpoint holds, from its headers alone.
@@ -28,6 +29,11 @@ struct InspectCommand: ParsableCommand {
     @Option(help: "List only tensors whose names match this shell glob, e.g. 'encoder.layer.*.attention.*'. Totals still cover every tensor.")
     var filter: String?
 
+    @Flag(help: "Also print the canonical layout tree (ViT and BERT checkpoints).")
+    var layout = false
+
+    @OptionGroup var schemeOptions: SchemeOptions
+
     func run() throws {
         let format = try CheckpointFormat.detect(path: path)
         let store = try Checkpoint.read(path)
@@ -35,11 +41,27 @@ struct InspectCommand: ParsableCommand {
         let summary = CheckpointSummary(store: store, path: path, format: format) { name in
             pattern.map { Glob.matches($0, name) } ?? true
         }
-        let report = InspectReport(summary: summary, config: store.configJSON.flatMap(JSONValue.init(text:)))
+        var report = InspectReport(summary: summary, config: store.configJSON.flatMap(JSONValue.init(text:)))
+        var tree: String?
+        let registry = try schemeOptions.registry()
+        do {
+            let model = try SchemeConverter.toCanonical(store, heads: schemeOptions.heads, registry: registry)
+            let architecture = try ModelInspector.summary(model, registry: registry)
+            report.scheme = model.detected.scheme
+            report.schemeSummary = model.detected.summary
+            report.architecture = try JSONValue(encoding: architecture)
+            report.architectureText = architecture.text
+            if layout { tree = try ModelInspector.layoutTree(model, registry: registry) }
+        } catch {
+            // Not every checkpoint is a ViT or BERT: say why, and fail only if the layout was asked for.
+            if layout { throw error }
+            report.schemeNote = "\(error)"
+        }
         if json {
             try JSONOutput.print(report)
         } else {
             print(InspectTable.render(report, filtered: pattern != nil, total: store.count))
+            if let tree { print("\ncanonical layout:\n" + tree) }
         }
     }
 }
@@ -48,13 +70,19 @@ struct InspectCommand: ParsableCommand {
 struct InspectReport: Encodable {
     let summary: CheckpointSummary
     let config: JSONValue?
-    /// The naming scheme detected (nil until detection applies).
+    /// The naming scheme detected; nil when the checkpoint is not a ViT or BERT Transfuse knows.
     var scheme: String? = nil
-    /// The architecture summary (nil until detection applies).
+    /// The scheme with its variant, e.g. `hf-bert (prefix 'bert.')`.
+    var schemeSummary: String? = nil
+    /// Family, layers, hidden, heads, intermediate, … and parameters per component.
     var architecture: JSONValue? = nil
+    /// The architecture as aligned text lines, for the table.
+    var architectureText: String? = nil
+    /// Why no scheme was detected.
+    var schemeNote: String? = nil
 
     enum Keys: String, CodingKey {
-        case path, format, tensors, parameters, bytes, dtypes, metadata, config, scheme, architecture
+        case path, format, tensors, parameters, bytes, dtypes, metadata, config, scheme, architecture, schemeNote
     }
 
     func encode(to encoder: Encoder) throws {
@@ -69,6 +97,7 @@ struct InspectReport: Encodable {
         try container.encode(config ?? .null, forKey: .config)
         try container.encode(scheme, forKey: .scheme)
         try container.encode(architecture ?? .null, forKey: .architecture)
+        try container.encode(schemeNote, forKey: .schemeNote)
     }
 }
 

@@ -18,6 +18,11 @@ enum InspectTable {
             let pairs = summary.metadata.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             lines.append("metadata: " + pairs.joined(separator: ", "))
         }
+        if let text = report.architectureText {
+            lines.append(text)
+        } else if let note = report.schemeNote {
+            lines.append("scheme: none detected (\(note))")
+        }
         if case let .object(config)? = report.config {
             let keys = ["model_type", "architectures", "hidden_size", "num_hidden_layers", "num_attention_heads",
                         "intermediate_size", "vocab_size", "image_size", "patch_size"]

@@ -24,6 +24,11 @@ enum JSONValue: Codable, Equatable {
         self = value
     }
 
+    /// The JSON form of any `Encodable` value.
+    init(encoding value: some Encodable) throws {
+        self = try JSONDecoder().decode(JSONValue.self, from: JSONEncoder().encode(value))
+    }
+
     init(from decoder: Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() { self = .null }
