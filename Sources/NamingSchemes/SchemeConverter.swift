@@ -94,7 +94,10 @@ public enum SchemeConverter {
             values[name] = value
         }
         var consumed: Set<String> = []
-        var output: [Tensor] = []
+        // Each output tensor sorts at the position of its first canonical part, so the result
+        // follows the canonical store's order (layer by layer), not the order of the rules.
+        let position = Dictionary(store.names.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+        var output: [(position: Int, tensor: Tensor)] = []
         for rule in dialect.rules {
             let layers: [Int?] = rule.key.isPerLayer ? Array(0..<contents.layers) : [nil]
             for layer in layers {
@@ -106,7 +109,8 @@ public enum SchemeConverter {
                     throw NamingSchemeError.cannotTransform(key: key, rule: rule.label,
                                                             reason: "needs \(names.joined(separator: ", ")) but only \(parts.map(\.name).joined(separator: ", ")) are present")
                 }
-                output.append(try backward(parts, rule: rule, key: key, symbols: contents.symbols, scheme: scheme))
+                let first = names.compactMap { position[$0] }.min() ?? Int.max
+                output.append((first, try backward(parts, rule: rule, key: key, symbols: contents.symbols, scheme: scheme)))
                 consumed.formUnion(names)
             }
         }
@@ -122,7 +126,8 @@ public enum SchemeConverter {
         for key in [MetadataKey.layout, MetadataKey.sourceScheme, MetadataKey.heads, MetadataKey.variant(scheme)] {
             metadata[key] = nil
         }
-        return try WeightStore(tensors: output, metadata: metadata, configJSON: store.configJSON)
+        let ordered = output.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }
+        return try WeightStore(tensors: ordered.map(\.element.tensor), metadata: metadata, configJSON: store.configJSON)
     }
 
     /// Converts `store` from scheme `from` (or the detected one) to scheme `to` (in `variant`,
