@@ -1,0 +1,158 @@
+import ArgumentParser
+import Foundation
+import Transport
+
+/// `transfuse ot`: solve one optimal-transport problem whose cost matrix is stored in HDF5.
+struct OTCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ot",
+        abstract: "Solve one optimal-transport problem from a cost matrix stored in HDF5.",
+        discussion: """
+            Reads a 2-D float32 or float64 dataset C (n × m) and solves min Σ P·C with uniform \
+            marginals (1/n, 1/m) unless --a / --b give others. emd is exact (assignment when the \
+            marginals are uniform and one size divides the other, network simplex otherwise); \
+            sinkhorn is POT's sinkhorn_knopp, switching to a log-stabilised iteration when \
+            exp(-C/reg) underflows. Marginal files name a dataset as FILE.h5:NAME; without \
+            :NAME the dataset `a` (or `b`), or the file's only dataset, is used.
+
+            Exit status: 0 on success (also when Sinkhorn reaches its iteration cap: a warning \
+            is printed), 1 on bad input (non-finite or negative costs, empty matrix, marginals \
+            of the wrong length, negative or of different totals) or unreadable files.
+
+            Examples:
+              transfuse ot cost.h5 --dataset layer3 --solver emd --json
+              transfuse ot cost.h5 --solver sinkhorn --reg 0.05 --output plan.h5
+              transfuse ot cost.h5 --a weights.h5:a --b weights.h5:b
+            """
+    )
+
+    enum SolverName: String, ExpressibleByArgument, CaseIterable {
+        case emd, sinkhorn
+    }
+
+    @Argument(help: "HDF5 file holding the cost matrix.")
+    var cost: String
+
+    @Option(help: "Dataset of the cost matrix (default: the file's only dataset).")
+    var dataset: String?
+
+    @Option(help: "emd (exact) or sinkhorn (entropic).")
+    var solver: SolverName = .emd
+
+    @Option(help: "Sinkhorn regularisation (> 0).")
+    var reg: Double = 0.05
+
+    @Option(name: .customLong("max-iter"), help: "Sinkhorn iteration cap (POT's numItermax).")
+    var maxIter: Int = 1000
+
+    @Option(name: .customLong("stop-threshold"), help: "Sinkhorn stop threshold on ‖colsum(P) − b‖₂ (POT's stopThr).")
+    var stopThreshold: Double = 1e-9
+
+    @Option(help: "Source marginal a (n values): FILE.h5[:DATASET].")
+    var a: String?
+
+    @Option(help: "Target marginal b (m values): FILE.h5[:DATASET].")
+    var b: String?
+
+    @Option(help: "Write the plan (float64 dataset `plan`, n × m) to this HDF5 file.")
+    var output: String?
+
+    @Flag(help: "Overwrite --output if it exists.")
+    var force = false
+
+    @Flag(help: "Print one JSON object: cost, seconds, iterations, marginal_error, solver, warning, shape.")
+    var json = false
+
+    func validate() throws {
+        guard reg > 0, reg.isFinite else { throw ValidationError("--reg must be a finite number > 0") }
+        guard maxIter >= 1 else { throw ValidationError("--max-iter must be at least 1") }
+        guard stopThreshold >= 0, stopThreshold.isFinite else {
+            throw ValidationError("--stop-threshold must be a finite number ≥ 0")
+        }
+    }
+
+    func run() throws {
+        var source = cost
+        do {
+            let problem = try OTProblemFile.read(costPath: cost, dataset: dataset, a: a, b: b)
+            source = problem.description
+            let start = DispatchTime.now().uptimeNanoseconds
+            let result: TransportResult
+            switch solver {
+            case .emd:
+                result = try EMD.solve(cost: problem.cost, a: problem.a, b: problem.b)
+            case .sinkhorn:
+                result = try Sinkhorn(reg: reg, maxIterations: maxIter, stopThreshold: stopThreshold)
+                    .solve(cost: problem.cost, a: problem.a, b: problem.b)
+            }
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if let output {
+                try OTProblemFile.writePlan(result, to: output, force: force)
+            }
+            if let warning = result.warning { StandardError.line("Warning: \(warning)") }
+            let report = OTReport(result: result, seconds: seconds, source: problem.description,
+                                  reg: solver == .sinkhorn ? reg : nil)
+            if json {
+                try JSONOutput.print(report)
+            } else {
+                print(report.text)
+            }
+        } catch let error as TransportError {
+            StandardError.line("Error: \(source): \(error)")
+            throw ExitCode(1)
+        } catch let error as OTProblemFile.ReadError {
+            StandardError.line("Error: \(error)")
+            throw ExitCode(1)
+        } catch let error as ExitCode {
+            throw error
+        } catch {
+            StandardError.line("Error: \(error)")
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// `ot --json`: the answer in POT's terms.
+struct OTReport: Encodable {
+    let cost: Double
+    let seconds: Double
+    let iterations: Int
+    let marginalError: Double
+    let solver: String
+    let warning: String?
+    let rows: Int
+    let cols: Int
+    let reg: Double?
+    let source: String
+
+    init(result: TransportResult, seconds: Double, source: String, reg: Double?) {
+        cost = result.cost
+        self.seconds = seconds
+        iterations = result.iterations
+        marginalError = result.marginalError
+        solver = result.solver.rawValue
+        warning = result.warning
+        rows = result.plan.rows
+        cols = result.plan.cols
+        self.reg = reg
+        self.source = source
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case cost, seconds, iterations, solver, warning, rows, cols, reg, source
+        case marginalError = "marginal_error"
+    }
+
+    var text: String {
+        var lines = [
+            "\(source): \(rows) × \(cols)",
+            "solver          \(solver)" + (reg.map { " (reg \($0))" } ?? ""),
+            "cost            \(cost)",
+            "iterations      \(iterations)",
+            "marginal error  \(marginalError)",
+            String(format: "seconds         %.6f", seconds),
+        ]
+        if let warning { lines.append("warning         \(warning)") }
+        return lines.joined(separator: "\n")
+    }
+}
