@@ -16,6 +16,8 @@ struct Problem: Decodable {
     let cols: Int
     let reg: Double?
     let iterations: Int?
+    let a_file: String?
+    let b_file: String?
 }
 
 struct ProblemList: Decodable { let problems: [Problem] }
@@ -40,19 +42,21 @@ do {
 } catch { fail("cannot read \(dir)/problems.json: \(error)") }
 let threads = ProcessInfo.processInfo.environment["OPENBLAS_NUM_THREADS"].flatMap(Int.init)
 
-func load(_ p: Problem) -> Matrix {
-    let url = base.appendingPathComponent(p.file)
+func readFloat64(_ file: String, count: Int) -> [Double] {
+    let url = base.appendingPathComponent(file)
     guard let data = try? Data(contentsOf: url) else { fail("cannot read \(url.path)") }
-    guard data.count == p.rows * p.cols * 8 else {
-        fail("\(p.file): \(data.count) bytes, expected \(p.rows * p.cols * 8) for [\(p.rows), \(p.cols)] float64")
-    }
-    var values = [Double](repeating: 0, count: p.rows * p.cols)
+    guard data.count == count * 8 else { fail("\(file): \(data.count) bytes, expected \(count * 8) (\(count) float64)") }
+    var values = [Double](repeating: 0, count: count)
     data.withUnsafeBytes { raw in
         for k in values.indices {
             values[k] = Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self)))
         }
     }
-    do { return try Matrix(rows: p.rows, cols: p.cols, values: values) } catch { fail("\(error)") }
+    return values
+}
+
+func load(_ p: Problem) -> Matrix {
+    do { return try Matrix(rows: p.rows, cols: p.cols, values: readFloat64(p.file, count: p.rows * p.cols)) } catch { fail("\(error)") }
 }
 
 /// Runs `solve` `runs` times; returns the JSON entry (median seconds, all runs, cost, ...).
@@ -78,6 +82,10 @@ for p in list.problems {
     switch p.kind {
     case "emd":
         results[p.name] = time(p.name) { try EMD.solve(cost: cost) }
+    case "emd_marginals":
+        guard let af = p.a_file, let bf = p.b_file else { fail("\(p.name): a_file and b_file are required") }
+        let a = readFloat64(af, count: p.rows), b = readFloat64(bf, count: p.cols)
+        results[p.name] = time(p.name) { try EMD.solve(cost: cost, a: a, b: b) }
     case "sinkhorn":
         results[p.name] = time(p.name) {
             try Sinkhorn(reg: reg, maxIterations: iterations, stopThreshold: 0, domain: .standard, threads: threads).solve(cost: cost)

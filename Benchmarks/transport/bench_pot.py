@@ -9,6 +9,7 @@ all run times, POT's cost <P, C> and iteration count.
 
 Problems (random Gaussian features, Euclidean costs divided by their max, fixed seed):
   emd-1536, emd-1536x768, emd-3072           ot.emd (numItermax 10^7 so it reaches the optimum)
+  emd-1024-marginals                          ot.emd, random non-uniform marginals (network simplex)
   sinkhorn-1536, sinkhorn-3072                ot.sinkhorn, reg 0.05, 1000 iterations (stopThr 0)
   sinkhorn_log-512-reg0.05, -reg0.001         ot.bregman.sinkhorn_log, 100 iterations (stopThr 0)
 Needs: numpy, POT.
@@ -28,6 +29,7 @@ PROBLEMS = [
     ("emd-1536", "emd", 1536, 1536, None, None),
     ("emd-1536x768", "emd", 1536, 768, None, None),
     ("emd-3072", "emd", 3072, 3072, None, None),
+    ("emd-1024-marginals", "emd_marginals", 1024, 1024, None, None),
     ("sinkhorn-1536", "sinkhorn", 1536, 1536, 0.05, 1000),
     ("sinkhorn-3072", "sinkhorn", 3072, 3072, 0.05, 1000),
     ("sinkhorn_log-512-reg0.05", "sinkhorn_log", 512, 512, 0.05, 100),
@@ -41,11 +43,20 @@ def cost_matrix(rng, n, m, d=32):
     return c / c.max()
 
 
+def marginals(n, m):
+    """Non-uniform marginals, a fixed function of the sizes."""
+    a = 1.0 + np.sin(np.arange(n)) ** 2
+    b = 1.0 + np.cos(np.arange(m) * 0.7) ** 2
+    return a / a.sum(), b / b.sum()
+
+
 def run(kind, c, reg, iterations):
     n, m = c.shape
     a, b = np.full(n, 1.0 / n), np.full(m, 1.0 / m)
+    if kind == "emd_marginals":
+        a, b = marginals(n, m)
     start = time.perf_counter()
-    if kind == "emd":
+    if kind in ("emd", "emd_marginals"):
         plan, log = ot.emd(a, b, c, numItermax=10_000_000, log=True)
         niter = None
     elif kind == "sinkhorn":
@@ -75,8 +86,14 @@ def main():
             continue
         path = os.path.join(args.outdir, f"{name}.f64")
         c.astype("<f8").tofile(path)
-        problems.append({"name": name, "kind": kind, "file": os.path.basename(path), "rows": n, "cols": m,
-                         "reg": reg, "iterations": iterations})
+        entry = {"name": name, "kind": kind, "file": os.path.basename(path), "rows": n, "cols": m,
+                 "reg": reg, "iterations": iterations}
+        if kind == "emd_marginals":
+            a, b = marginals(n, m)
+            a.astype("<f8").tofile(os.path.join(args.outdir, f"{name}.a.f64"))
+            b.astype("<f8").tofile(os.path.join(args.outdir, f"{name}.b.f64"))
+            entry["a_file"], entry["b_file"] = f"{name}.a.f64", f"{name}.b.f64"
+        problems.append(entry)
         times, cost, niter = [], None, None
         for _ in range(args.runs):
             seconds, cost, niter = run(kind, c, reg, iterations)

@@ -21,7 +21,12 @@ struct NetworkSimplex {
     var parentArc: [Int]
     var depth: [Int]
     var potential: [Double]
-    var adjacency: [[Int]]
+    // Incidence lists of the tree, flattened: `firstArc[node]`, then `nextAtSource[k]` /
+    // `nextAtSink[k]` chain the arcs at arc k's source / sink (−1 ends a list).
+    var firstArc: [Int]
+    var nextAtSource: [Int]
+    var nextAtSink: [Int]
+    var stack: [Int] = []
 
     /// Outcome: the tree arcs with their flows, the pivot count, and whether optimality was proven.
     struct Solution {
@@ -41,7 +46,9 @@ struct NetworkSimplex {
         parentArc = [Int](repeating: -1, count: nodes)
         depth = [Int](repeating: 0, count: nodes)
         potential = [Double](repeating: 0, count: nodes)
-        adjacency = [[Int]](repeating: [], count: nodes)
+        firstArc = [Int](repeating: -1, count: nodes)
+        nextAtSource = []; nextAtSink = []
+        nextAtSource.reserveCapacity(nodes - 1); nextAtSink.reserveCapacity(nodes - 1)
 
         // North-west corner: a staircase path, so exactly n + m − 1 arcs (zero flows allowed).
         var i = 0, j = 0
@@ -63,8 +70,33 @@ struct NetworkSimplex {
     private mutating func addArc(source: Int, sink: Int, flow f: Double) {
         let k = arcSource.count
         arcSource.append(source); arcSink.append(sink); flow.append(f)
-        adjacency[source].append(k)
-        adjacency[n + sink].append(k)
+        nextAtSource.append(-1); nextAtSink.append(-1)
+        link(k)
+    }
+
+    /// Puts tree arc `k` at the head of both endpoints' incidence lists.
+    private mutating func link(_ k: Int) {
+        let s = arcSource[k], t = n + arcSink[k]
+        nextAtSource[k] = firstArc[s]; firstArc[s] = k
+        nextAtSink[k] = firstArc[t]; firstArc[t] = k
+    }
+
+    @inline(__always) private func next(_ k: Int, at node: Int) -> Int {
+        node < n ? nextAtSource[k] : nextAtSink[k]
+    }
+
+    /// Removes tree arc `k` from the incidence list of `node` (one of its endpoints).
+    private mutating func unlink(_ k: Int, at node: Int) {
+        var previous = -1, current = firstArc[node]
+        while current != k { previous = current; current = next(current, at: node) }
+        let after = next(k, at: node)
+        if previous < 0 {
+            firstArc[node] = after
+        } else if node < n {
+            nextAtSource[previous] = after
+        } else {
+            nextAtSink[previous] = after
+        }
     }
 
     @inline(__always) private func otherEnd(_ k: Int, from node: Int) -> Int {
@@ -83,15 +115,21 @@ struct NetworkSimplex {
             depth[root] = depth[parentNode] + 1
             potential[root] = cost[arcSource[viaArc] * m + arcSink[viaArc]] - potential[parentNode]
         }
-        var stack = [root]
+        stack.removeAll(keepingCapacity: true)
+        stack.append(root)
         while let w = stack.popLast() {
-            for k in adjacency[w] where k != parentArc[w] {
-                let c = otherEnd(k, from: w)
-                parent[c] = w
-                parentArc[c] = k
-                depth[c] = depth[w] + 1
-                potential[c] = cost[arcSource[k] * m + arcSink[k]] - potential[w]
-                stack.append(c)
+            var k = firstArc[w]
+            let up = parentArc[w], d = depth[w] + 1, pw = potential[w]
+            while k >= 0 {
+                if k != up {
+                    let c = otherEnd(k, from: w)
+                    parent[c] = w
+                    parentArc[c] = k
+                    depth[c] = d
+                    potential[c] = cost[arcSource[k] * m + arcSink[k]] - pw
+                    stack.append(c)
+                }
+                k = next(k, at: w)
             }
         }
     }
@@ -185,13 +223,12 @@ struct NetworkSimplex {
         // Replace the leaving arc's slot by the entering arc and re-hang the detached subtree.
         let slot = parentArc[leaving]
         let upper = parent[leaving]
-        adjacency[leaving].removeAll { $0 == slot }
-        adjacency[upper].removeAll { $0 == slot }
+        unlink(slot, at: leaving)
+        unlink(slot, at: upper)
         arcSource[slot] = ei
         arcSink[slot] = ej
         flow[slot] = theta
-        adjacency[ei].append(slot)
-        adjacency[n + ej].append(slot)
+        link(slot)
         if leavingOnSinkSide {
             rehang(root: n + ej, parentNode: ei, viaArc: slot)
         } else {
