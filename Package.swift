@@ -54,10 +54,11 @@ let package = Package(
         .executableTarget(name: "TransportBench", dependencies: ["Transport"], path: "Benchmarks/TransportBench"),
 
         // MARK: - Tests
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "WeightStore"],
+        .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "WeightStore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "HDF5Kit", "WeightStore"],
+        .testTarget(name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "HDF5Kit", "WeightStore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "WeightStore"]),
         .testTarget(name: "NamingSchemesTests", dependencies: ["NamingSchemes", "NPZ", "Checkpoints", "WeightStore"],

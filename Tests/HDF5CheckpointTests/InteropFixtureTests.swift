@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Checkpoint
 import Testing
+import TestSupport
 import WeightStore
 
 /// Files written by h5py and Keras (Fixtures/make_fixtures.py) read as the manifest says.

@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Checkpoint
 import Testing
+import TestSupport
 import WeightStore
 
 /// Writes Transfuse canonical files plus manifests for Fixtures/check_written.py, which

@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 
 /// The test-support SHA-256 against the FIPS 180-4 / NIST example vectors.
 @Suite struct SHA256Tests {
