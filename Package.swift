@@ -52,6 +52,8 @@ let package = Package(
         .executableTarget(name: "SafeTensorsFuzzer", dependencies: ["SafeTensors", "WeightStore"]),
         // Times the Transport solvers on problems written by Benchmarks/transport/bench_pot.py.
         .executableTarget(name: "TransportBench", dependencies: ["Transport"], path: "Benchmarks/TransportBench"),
+        // Times the ViT / BERT forward passes against PyTorch (Benchmarks/inference/run.sh).
+        .executableTarget(name: "InferenceBench", dependencies: ["Inference", "WeightStore"], path: "Benchmarks/inference/InferenceBench"),
 
         // MARK: - Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
