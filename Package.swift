@@ -14,11 +14,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // MARK: - C libraries (the only places that include C headers)
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CDeflate", providers: [.apt(["zlib1g-dev"])]),
 
         // MARK: - Storage
         .target(name: "WeightStore"),
@@ -42,9 +44,13 @@ let package = Package(
         // MARK: - Inference (ViT / BERT forward passes from the canonical layout)
         .target(name: "Inference", dependencies: ["WeightStore", "CBLAS", "HDF5Kit"]),
 
+        // MARK: - Fusion (OT fusion of ViT / BERT models through the canonical layout)
+        .target(name: "Fusion", dependencies: ["WeightStore", "Transport", "NamingSchemes", "Inference", "CBLAS", "CDeflate",
+                                               .product(name: "Yams", package: "Yams")]),
+
         // MARK: - Command line
         .target(name: "TransfuseCLI", dependencies: [
-            "WeightStore", "Checkpoints", "NamingSchemes", "Transport", "HDF5Kit", "Inference",
+            "WeightStore", "Checkpoints", "NamingSchemes", "Transport", "HDF5Kit", "Inference", "Fusion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "transfuse", dependencies: ["TransfuseCLI"]),
@@ -67,6 +73,8 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TransportTests", dependencies: ["Transport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Checkpoints", "WeightStore", "HDF5Kit"],
+                    resources: [.copy("Fixtures")]),
+        .testTarget(name: "FusionTests", dependencies: ["Fusion", "Checkpoints", "NamingSchemes", "Transport", "Inference", "WeightStore"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore"]),
     ]

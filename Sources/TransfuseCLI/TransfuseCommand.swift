@@ -18,7 +18,7 @@ public struct TransfuseCommand: ParsableCommand {
               transfuse diff a.safetensors b.h5 --atol 1e-6
             """,
         version: "0.1.0",
-        subcommands: [InspectCommand.self, ConvertCommand.self, DiffCommand.self,
+        subcommands: [InspectCommand.self, ConvertCommand.self, DiffCommand.self, FuseCommand.self,
                       EvalCommand.self,
                       ActivationsCommand.self]
     )

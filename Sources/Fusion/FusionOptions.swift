@@ -1,0 +1,107 @@
+import Transport
+
+/// Every setting of a fusion run. Defaults are Transfuse's (weights alignment, exact EMD,
+/// `mean` residual policy, separate Q/K maps, cross-head maps, barycentric scaling, class
+/// token aligned by its own hard map on the raw values); `FusionOptions.reference` gives the
+/// paper's example YAML under `compat: reference`.
+public struct FusionOptions: Sendable, Equatable {
+    /// `--method`: optimal transport or the plain (weighted) average.
+    public enum Method: String, Sendable, CaseIterable { case ot, vanilla }
+    /// `fusion.type`: `wts` aligns on weights, `acts` on activations.
+    public enum Alignment: String, Sendable, CaseIterable { case weights, activations }
+    /// `fusion.ot_solver`.
+    public enum Solver: String, Sendable, CaseIterable {
+        case emd, sinkhorn
+        /// Sinkhorn only where the layer is wider than the incoming map, EMD elsewhere.
+        case sinkhornForWidening = "sinkhorn_for_widening"
+    }
+    /// `fusion.resid_policy`: how the residual branch's map `T_r` and the sublayer's map `T_s`
+    /// combine where the streams join.
+    public enum ResidualPolicy: String, Sendable, CaseIterable {
+        case noResid = "no_resid", onlyResid = "only_resid", mean
+        case weightedScalar = "weighted_scalar", weightedMatrix = "weighted_matrix"
+        case residAsIdentity = "resid_as_identity"
+    }
+    /// `fusion.qk_fusion`.
+    public enum QKFusion: String, Sendable, CaseIterable { case separate, joint, eqTMap = "eq_t_map" }
+    /// `heads`: maps over all channels at once, or heads matched first then channels within.
+    public enum Heads: String, Sendable, CaseIterable { case cross, within }
+    /// `transport_scaling`: `reference` multiplies the plan by the source width on both sides;
+    /// `barycentric` normalises anchor columns (output side) and source rows (input side).
+    public enum Scaling: String, Sendable, CaseIterable { case barycentric, reference }
+    /// `cls_alignment`: the ViT class token's map.
+    public enum ClassToken: String, Sendable, CaseIterable {
+        /// Its own map from its (normalised, in weight mode) values, as the paper's code does.
+        case reference
+        /// The stream map after the embeddings.
+        case stream
+        /// Its own exact map on the raw values.
+        case values
+    }
+    /// `compat`: `reference` reproduces the paper's code, quirks included.
+    public enum Compat: String, Sendable, CaseIterable { case transfuse, reference }
+    /// `acts.seq_filter` (only the class token, or all tokens).
+    public enum SequenceFilter: String, Sendable, CaseIterable { case all, onlyCLS = "only_cls" }
+
+    public var method: Method = .ot
+    public var alignment: Alignment = .weights
+    public var solver: Solver = .emd
+    /// `fusion.sinkhorn_reg`.
+    public var reg: Double = 0.08
+    public var residualPolicy: ResidualPolicy = .mean
+    public var qkFusion: QKFusion = .separate
+    public var heads: Heads = .cross
+    public var scaling: Scaling = .barycentric
+    public var classToken: ClassToken = .values
+    public var compat: Compat = .transfuse
+    /// `fusion.fuse_src_embed`, `fuse_sa`, `fuse_norm`, `fuse_fc`, `fuse_bias`, `fuse_gen`:
+    /// when off, that part is copied from the anchor (maps pass through unchanged).
+    public var fuseEmbeddings = true
+    public var fuseAttention = true
+    public var fuseNorm = true
+    public var fuseMLP = true
+    public var fuseBias = true
+    public var fuseHead = true
+    /// `fusion.gnd_metric.*`; `wts.norm` sets its preprocessing in weight mode.
+    public var metric = GroundMetric(preprocessing: .unitNorm)
+    /// `fusion.wts.norm`: unit-norm rows of the weight features.
+    public var normalizeWeights = true
+    /// `fusion.acts.num_samples`, `std`, `center`, `norm`, `seq_filter`.
+    public var numSamples = 200
+    public var standardize = true
+    public var center = true
+    public var l2Normalize = true
+    public var sequenceFilter: SequenceFilter = .all
+    /// Per-model weights in model order (normalised to sum 1); `nil` = uniform.
+    public var modelWeights: [Double]? = nil
+    /// Index of the anchor model.
+    public var anchor = 0
+
+    public init() {}
+
+    /// The paper's example experiment (weights variant) under `compat: reference`.
+    public static var reference: FusionOptions {
+        var o = FusionOptions()
+        o.compat = .reference
+        o.scaling = .reference
+        o.classToken = .reference
+        return o
+    }
+
+    /// The ground metric as used for weight features (with `wts.norm` preprocessing) or
+    /// activation features (never preprocessed, as in the reference).
+    var effectiveMetric: GroundMetric {
+        var m = metric
+        m.preprocessing = (alignment == .weights && normalizeWeights) ? .unitNorm : .none
+        return m
+    }
+
+    /// One line per setting, for `--help` and logs.
+    public static let defaultsDescription = """
+        Defaults: --method ot, --alignment weights (fusion.type wts), --solver emd (sinkhorn_reg 0.08 when \
+        --solver sinkhorn), resid_policy mean, qk_fusion separate, heads cross, transport_scaling barycentric, \
+        cls_alignment values, compat transfuse, wts.norm true, gnd_metric euclidean / norm max / not squared / \
+        no clip, acts.num_samples 200 with std (then center, norm), uniform --weights, --anchor 0; every fuse_* \
+        switch on.
+        """
+}

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Checkpoints
+import Foundation
+import Fusion
+import Inference
+import NamingSchemes
+import WeightStore
+
+/// `transfuse fuse`: Optimal-Transport fusion of two or more ViT / BERT models.
+struct FuseCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fuse",
+        abstract: "Fuse two or more transformers (ViT, BERT) with Optimal Transport, or average them.",
+        discussion: """
+            Every non-anchor model is aligned to the anchor along the transport-map flow graph \
+            (embeddings, LayerNorms, attention, residual joins, MLP, heads) and the fused model is \
+            the weighted average of the aligned models and the anchor, in the anchor's shapes, \
+            channel order and naming scheme. Models may be in any readable format and scheme.
+
+            \(FusionOptions.defaultsDescription)
+
+            --config takes the paper's experiment YAML unchanged (its fusion: section; other sections \
+            are ignored) plus Transfuse's keys in the same section: compat (transfuse | reference: \
+            reproduce the paper's code, quirks included), heads (cross | within), transport_scaling \
+            (barycentric | reference), cls_alignment (values | stream | reference). Flags win over the file.
+
+            Examples:
+              transfuse fuse a.safetensors b.safetensors --output fused.safetensors
+              transfuse fuse a b c --output fused --eval test.h5
+              transfuse fuse a.h5 b.h5 --anchor 1 --config fuse_hf_vit_cifar10.yaml --output f.safetensors
+              transfuse fuse a b --alignment activations --data calib.h5 --solver sinkhorn --reg 0.08 --output f
+            """
+    )
+
+    @Argument(help: "The models to fuse (two or more; any format and naming scheme Transfuse reads).")
+    var models: [String]
+
+    @Option(name: .shortAndLong, help: "Where to write the fused model (format by extension; a path without extension writes a Hugging Face folder).")
+    var output: String
+
+    @Option(help: "0-based index of the anchor model, whose shapes and channel order the result takes (the paper's anchor is its second model: --anchor 1).")
+    var anchor: Int?
+
+    @Option(help: "A paper experiment YAML (fusion: section) with optional Transfuse keys.")
+    var config: String?
+
+    @Option(help: "ot (optimal transport) or vanilla (the weighted average; equal shapes required). Default: ot.")
+    var method: FusionOptions.Method?
+
+    @Option(help: "weights or activations (needs --data or --activations). Default: weights.")
+    var alignment: FusionOptions.Alignment?
+
+    @Option(help: "emd (exact), sinkhorn (entropic) or sinkhorn_for_widening. Default: emd.")
+    var solver: FusionOptions.Solver?
+
+    @Option(help: "Sinkhorn regularisation (sinkhorn_reg). Default: 0.08.")
+    var reg: Double?
+
+    @Option(help: "Dataset (HDF5, the format `eval` reads) whose first acts.num_samples inputs give the activations.")
+    var data: String?
+
+    @Option(parsing: .upToNextOption, help: "Activation files written by `transfuse activations`, one per model in model order.")
+    var activations: [String] = []
+
+    @Option(help: "Model weights in model order, comma-separated, normalised to sum 1. Default: uniform.")
+    var weights: String?
+
+    @Option(help: "Naming scheme of the output. Default: the anchor's.")
+    var scheme: String?
+
+    @Option(help: "Attention head count, when the configs do not say.")
+    var heads: Int?
+
+    @Option(name: .customLong("save-maps"), help: "Write every transport map to this file (.safetensors or .h5), named by its place in the flow graph.")
+    var saveMaps: String?
+
+    @Option(name: .customLong("plot-maps"), help: "Write every transport map as a PNG heatmap into this folder.")
+    var plotMaps: String?
+
+    @Option(help: "After fusing, evaluate the parents, the vanilla average (equal shapes) and the fused model on this dataset.")
+    var eval: String?
+
+    @Flag(help: "Print the evaluation (with --eval) and timings as one JSON object on standard output.")
+    var json = false
+
+    @Flag(help: "Replace OUTPUT if it exists.")
+    var force = false
+
+    func validate() throws {
+        guard models.count >= 2 else { throw ValidationError("fuse needs at least two models, got \(models.count)") }
+        if let anchor, !models.indices.contains(anchor) {
+            throw ValidationError("--anchor \(anchor) is out of range: \(models.count) models, indices 0…\(models.count - 1)")
+        }
+        if let reg, !(reg > 0) { throw ValidationError("--reg must be > 0, got \(reg)") }
+        if !activations.isEmpty, activations.count != models.count {
+            throw ValidationError("--activations needs one file per model (\(models.count)), got \(activations.count)")
+        }
+        let out = URL(fileURLWithPath: output).standardizedFileURL.resolvingSymlinksInPath()
+        for m in models where URL(fileURLWithPath: m).standardizedFileURL.resolvingSymlinksInPath() == out {
+            throw ValidationError("OUTPUT is the same path as the input \(m); Transfuse never writes over its input")
+        }
+        _ = try parsedWeights()
+    }
+
+    func parsedWeights() throws -> [Double]? {
+        guard let weights else { return nil }
+        let parts = weights.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
+        guard parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--weights: expected numbers separated by commas, got '\(weights)'") }
+        return parts.map { $0! }
+    }
+
+    /// Defaults, then the config file, then the flags.
+    func resolvedOptions() throws -> FusionOptions {
+        var options = FusionOptions()
+        if let config {
+            guard let data = FileManager.default.contents(atPath: config) else {
+                throw ValidationError("--config \(config): cannot read the file")
+            }
+            for warning in try options.apply(yaml: String(decoding: data, as: UTF8.self), file: config) {
+                StandardError.line("warning: \(warning)")
+            }
+        }
+        if let method { options.method = method }
+        if let alignment { options.alignment = alignment }
+        if let solver { options.solver = solver }
+        if let reg { options.reg = reg }
+        if let anchor { options.anchor = anchor }
+        options.modelWeights = try parsedWeights()
+        return options
+    }
+
+    func run() throws {
+        let started = Date()
+        let options = try resolvedOptions()
+        let registry = try SchemeRegistry.load()
+        var inputs: [FusionInput] = []
+        for path in models {
+            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: heads, registry: registry)
+            inputs.append(FusionInput(label: path, model: model))
+        }
+        var activationSeconds = 0.0
+        if options.method == .ot, options.alignment == .activations || needsActivationsForPolicy(options) {
+            let t = Date()
+            if !activations.isEmpty {
+                throw ValidationError("--activations files are not readable yet (the activations file format is still being defined); use --data")
+            }
+            guard let data else {
+                throw ValidationError("activation alignment (and the weighted residual policies) need --data FILE.h5 or --activations (one file per model)")
+            }
+            let dataset = try EvalDataset.read(data, limit: options.numSamples)
+            for k in inputs.indices {
+                StandardError.line("activations of model \(k) (\(inputs[k].label))")
+                inputs[k].activations = try ActivationSet.capture(inputs[k].model, label: inputs[k].label, dataset: dataset, options: options)
+            }
+            activationSeconds = Date().timeIntervalSince(t)
+        }
+        let result = try Fuser.fuse(inputs, options: options) { StandardError.line($0) }
+        for warning in result.warnings { StandardError.line("warning: \(warning)") }
+
+        let writeStart = Date()
+        let anchorModel = inputs[options.anchor].model
+        let target = scheme ?? anchorModel.detected.scheme
+        let store = try SchemeConverter.fromCanonical(result.store, to: target, heads: heads ?? anchorModel.architecture.heads,
+                                                      registry: registry)
+        try Checkpoint.write(store, to: output, options: WriteOptions(force: force))
+        if let saveMaps { try Checkpoint.write(try MapExport.store(result.maps), to: saveMaps, options: WriteOptions(force: force)) }
+        if let plotMaps { try MapExport.plot(result.maps, to: plotMaps) }
+        let writeSeconds = Date().timeIntervalSince(writeStart)
+        let total = Date().timeIntervalSince(started)
+        StandardError.line(String(format: "wrote %@ (%@ scheme, %d tensors): activations %.2f s, OT %.2f s, writing %.2f s, total %.2f s",
+                                  output, target, store.count, activationSeconds, result.transportSeconds, writeSeconds, total))
+
+        var report = FuseReport(output: output, method: options.method.rawValue, anchor: options.anchor,
+                                timings: .init(activations: activationSeconds, transport: result.transportSeconds,
+                                               writing: writeSeconds, total: total),
+                                evaluations: nil)
+        if let eval {
+            report.evaluations = try evaluate(eval, inputs: inputs, fused: result.store, options: options)
+            if !json { FuseReport.printTable(report.evaluations ?? []) }
+        }
+        if json { try JSONOutput.print(report) }
+    }
+
+    func needsActivationsForPolicy(_ o: FusionOptions) -> Bool {
+        o.residualPolicy == .weightedScalar || o.residualPolicy == .weightedMatrix
+    }
+
+    /// Parents, vanilla average (when the shapes agree) and the fused model on `path`.
+    func evaluate(_ path: String, inputs: [FusionInput], fused: WeightStore, options: FusionOptions) throws -> [FuseReport.Entry] {
+        let dataset = try EvalDataset.read(path)
+        var entries: [FuseReport.Entry] = []
+        func run(_ store: WeightStore, _ label: String, role: String) throws {
+            StandardError.line("evaluating \(label) on \(path)")
+            let model = try TransformerModel(store: store, source: label, heads: heads)
+            entries.append(.init(model: label, role: role, evaluation: try model.evaluate(dataset, source: label)))
+        }
+        for input in inputs { try run(input.model.store, input.label, role: "parent") }
+        var vanillaOptions = options
+        vanillaOptions.method = .vanilla
+        if let vanilla = try? Fuser.fuse(inputs, options: vanillaOptions) { try run(vanilla.store, "vanilla average", role: "vanilla") }
+        try run(fused, output, role: "fused")
+        return entries
+    }
+}
+
+/// What `fuse --json` prints.
+struct FuseReport: Encodable {
+    struct Timings: Encodable { var activations, transport, writing, total: Double }
+    struct Entry: Encodable {
+        var model: String
+        var role: String
+        var evaluation: Evaluation
+    }
+    var output: String
+    var method: String
+    var anchor: Int
+    var timings: Timings
+    var evaluations: [Entry]?
+
+    static func printTable(_ entries: [Entry]) {
+        let width = max(10, entries.map(\.model.count).max() ?? 10)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        print(pad("model", width) + "  role     accuracy   loss")
+        for e in entries {
+            print(pad(e.model, width) + "  " + pad(e.role, 7) + String(format: "  %7.2f%%  %7.4f", 100 * e.evaluation.accuracy, e.evaluation.loss))
+        }
+    }
+}
+
+extension FusionOptions.Method: ExpressibleByArgument {}
+extension FusionOptions.Alignment: ExpressibleByArgument {}
+extension FusionOptions.Solver: ExpressibleByArgument {}

@@ -1,0 +1,80 @@
+import Checkpoints
+import Foundation
+@testable import Fusion
+import Testing
+import Transport
+import WeightStore
+
+/// `compat: reference` against the paper's own `hf_vit_fusion` on the sample digit ViTs
+/// (model_0 = vit-digits-a, anchor model_1 = vit-digits-b, `--anchor 1`). The fixtures are
+/// made by Fixtures/make_parity.py from a checkout of the paper's code.
+@Suite("Parity with the reference code")
+struct ParityTests {
+    struct Case: CustomStringConvertible, Sendable {
+        let name: String
+        let alignment: FusionOptions.Alignment
+        let solver: FusionOptions.Solver
+        var reg = 0.08
+        var qk = FusionOptions.QKFusion.separate
+        var policy = FusionOptions.ResidualPolicy.mean
+        var tolerance: Float { solver == .emd ? 1e-4 : 1e-3 }
+        var description: String { name }
+    }
+
+    static let cases: [Case] = [
+        Case(name: "weights-emd", alignment: .weights, solver: .emd),
+        Case(name: "weights-sinkhorn", alignment: .weights, solver: .sinkhorn, reg: 0.06),
+        Case(name: "acts-emd", alignment: .activations, solver: .emd),
+        Case(name: "acts-sinkhorn", alignment: .activations, solver: .sinkhorn, reg: 0.08),
+        Case(name: "weights-emd-eq_t_map", alignment: .weights, solver: .emd, qk: .eqTMap),
+        Case(name: "weights-emd-only_resid", alignment: .weights, solver: .emd, policy: .onlyResid),
+    ]
+
+    static var folder: String { TestEnvironment.fixtures + "/parity" }
+    static var available: Bool {
+        FileManager.default.fileExists(atPath: folder + "/weights-emd.safetensors")
+            && FileManager.default.fileExists(atPath: TestEnvironment.sample("vit-digits-b"))
+    }
+
+    /// The reference's activations of both models, from the fixture.
+    static func referenceActivations() throws -> [ActivationSet] {
+        let store = try Checkpoint.read(folder + "/activations.safetensors")
+        var sets = [ActivationSet(modules: [:]), ActivationSet(modules: [:])]
+        for t in store.tensors {
+            let parts = t.name.split(separator: "/", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let k = ["model0": 0, "model1": 1][parts[0]] else { continue }
+            sets[k].modules[parts[1]] = try Matrix(rows: t.shape[0], cols: t.shape[1], values: t.floats().map(Double.init))
+        }
+        return sets
+    }
+
+    @Test("fused weights equal hf_vit_fusion's", .enabled(if: available, "needs Samples/vit-digits-{a,b} and Fixtures/parity (make fixtures)"),
+          arguments: cases)
+    func parity(_ c: Case) throws {
+        let acts = try Self.referenceActivations()
+        let models = try ["a", "b"].map { try TestEnvironment.read(TestEnvironment.sample("vit-digits-\($0)")) }
+        var options = FusionOptions.reference
+        options.anchor = 1
+        options.alignment = c.alignment
+        options.solver = c.solver
+        options.reg = c.reg
+        options.qkFusion = c.qk
+        options.residualPolicy = c.policy
+        let inputs = models.indices.map { FusionInput(label: "vit-digits-\(["a", "b"][$0])", model: models[$0], activations: acts[$0]) }
+        let fused = try Fuser.fuse(inputs, options: options).store
+        let expected = try Checkpoint.read(Self.folder + "/\(c.name).safetensors")
+        var compared = 0
+        for t in expected.tensors {
+            let name = t.name.hasPrefix("vit.") ? String(t.name.dropFirst(4)) : t.name
+            // In weight mode the reference's class-token map is an EMD tie-break (ALGORITHM.md).
+            if c.alignment == .weights, name == "embeddings.cls_token" { continue }
+            let mine = try #require(fused[name], "\(name) missing from the fused model")
+            let x = try t.floats(), y = try mine.floats()
+            try #require(x.count == y.count, "\(name): \(x.count) vs \(y.count) values")
+            let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
+            #expect(worst <= c.tolerance, "\(c.name) \(name): max |difference| \(worst)")
+            compared += 1
+        }
+        #expect(compared >= 20)
+    }
+}

@@ -1,0 +1,83 @@
+import Foundation
+@testable import Fusion
+import Inference
+import NamingSchemes
+import Testing
+import WeightStore
+
+/// One-shot quality on the sample models: OT fusion far above vanilla averaging, Transfuse's
+/// defaults at least as accurate as `compat: reference`.
+@Suite("One-shot quality on the samples", .serialized)
+struct QualityTests {
+    static func has(_ names: String...) -> Bool {
+        names.allSatisfy { FileManager.default.fileExists(atPath: TestEnvironment.sample($0)) }
+    }
+
+    static func evaluate(_ store: WeightStore, _ dataset: EvalDataset) throws -> Evaluation {
+        try TransformerModel(store: store, source: "fused").evaluate(dataset, source: "fused")
+    }
+
+    /// Accuracy of the defaults, of compat: reference and of vanilla (nil for different shapes).
+    static func accuracies(_ names: [String], anchor: Int = 0) throws -> (defaults: Double, reference: Double, vanilla: Double?, parents: [Double]) {
+        let dataset = try EvalDataset.read(TestEnvironment.sample("data/digits-test.h5"))
+        let inputs = try names.map { FusionInput(label: $0, model: try TestEnvironment.read(TestEnvironment.sample($0))) }
+        var options = FusionOptions()
+        options.anchor = anchor
+        let defaults = try evaluate(try Fuser.fuse(inputs, options: options).store, dataset).accuracy
+        var reference = FusionOptions.reference
+        reference.anchor = anchor
+        let ref = try evaluate(try Fuser.fuse(inputs, options: reference).store, dataset).accuracy
+        options.method = .vanilla
+        let vanilla = try? evaluate(try Fuser.fuse(inputs, options: options).store, dataset).accuracy
+        let parents = try inputs.map { try evaluate($0.model.store, dataset).accuracy }
+        print("quality \(names) anchor \(anchor): parents \(parents), vanilla \(vanilla.map { "\($0)" } ?? "-"), reference \(ref), defaults \(defaults)")
+        return (defaults, ref, vanilla, parents)
+    }
+
+    @Test("two digit ViTs", .enabled(if: has("vit-digits-a", "vit-digits-b", "data/digits-test.h5")))
+    func two() throws {
+        let r = try Self.accuracies(["vit-digits-a", "vit-digits-b"])
+        #expect(r.defaults >= r.reference - 0.005)
+        let vanilla = try #require(r.vanilla)
+        #expect(r.reference > vanilla + 0.2 && r.defaults > vanilla + 0.2)
+    }
+
+    @Test("three digit ViTs", .enabled(if: has("vit-digits-a", "vit-digits-b", "vit-digits-c", "data/digits-test.h5")))
+    func three() throws {
+        let r = try Self.accuracies(["vit-digits-a", "vit-digits-b", "vit-digits-c"])
+        #expect(r.defaults >= r.reference - 0.005)
+        let vanilla = try #require(r.vanilla)
+        #expect(r.reference > vanilla + 0.2 && r.defaults > vanilla + 0.2)
+    }
+
+    @Test("heterogeneous widths (64 into 48)", .enabled(if: has("vit-digits-a", "vit-digits-narrow", "data/digits-test.h5")))
+    func heterogeneous() throws {
+        let r = try Self.accuracies(["vit-digits-a", "vit-digits-narrow"], anchor: 1)
+        #expect(r.vanilla == nil)
+        #expect(r.defaults >= r.reference - 0.005)
+        #expect(r.defaults > 0.5)
+    }
+
+    @Test("MLM BERT pair: activations + Sinkhorn 0.08 below vanilla's loss",
+          .enabled(if: has("bert-mlm-a", "bert-mlm-b", "data/bert-calib.h5", "data/bert-test.h5")))
+    func bert() throws {
+        let calib = try EvalDataset.read(TestEnvironment.sample("data/bert-calib.h5"))
+        let test = try EvalDataset.read(TestEnvironment.sample("data/bert-test.h5"))
+        var options = FusionOptions()
+        options.alignment = .activations
+        options.solver = .sinkhorn
+        options.reg = 0.08
+        var inputs: [FusionInput] = []
+        for name in ["bert-mlm-a", "bert-mlm-b"] {
+            let model = try TestEnvironment.read(TestEnvironment.sample(name))
+            inputs.append(FusionInput(label: name, model: model,
+                                      activations: try ActivationSet.capture(model, label: name, dataset: calib, options: options)))
+        }
+        let fused = try Self.evaluate(try Fuser.fuse(inputs, options: options).store, test).loss
+        options.method = .vanilla
+        let vanilla = try Self.evaluate(try Fuser.fuse(inputs, options: options).store, test).loss
+        let parents = try inputs.map { try Self.evaluate($0.model.store, test).loss }
+        print("quality BERT MLM loss: parents \(parents), vanilla \(vanilla), activations+sinkhorn \(fused)")
+        #expect(fused < vanilla - 0.1)
+    }
+}
