@@ -45,7 +45,7 @@ struct ConfigReader {
     func int(_ keys: [String], fallback: Int? = nil) throws -> Int {
         for key in keys {
             guard let raw = values[key], !(raw is NSNull) else { continue }
-            if let number = raw as? NSNumber, !(raw is Bool), number.doubleValue == number.doubleValue.rounded(), number.intValue > 0 {
+            if let number = raw as? NSNumber, number.doubleValue == number.doubleValue.rounded(), number.intValue > 0 {
                 return number.intValue
             }
             throw InferenceError.config(source: source, message: "\(key) must be a positive integer, found \(raw)")
@@ -57,7 +57,7 @@ struct ConfigReader {
     /// A number under `key`, or `fallback`.
     func double(_ key: String, fallback: Double) throws -> Double {
         guard let raw = values[key], !(raw is NSNull) else { return fallback }
-        guard let number = raw as? NSNumber, !(raw is Bool) else {
+        guard let number = raw as? NSNumber else {
             throw InferenceError.config(source: source, message: "\(key) must be a number, found \(raw)")
         }
         return number.doubleValue

@@ -7,16 +7,16 @@ import WeightStore
 /// Outputs of the tiny random models equal transformers' (float32) within 1e-4.
 @Suite("Forward-pass parity with transformers")
 struct ParityTests {
-    @Test("ViT image-classification logits")
-    func vitLogits() throws {
-        let model = try ViTModel(store: try Fixtures.store("vit"), source: "vit")
-        let dataset = try EvalDataset.read(Fixtures.path("vit_data.h5"))
-        let expected = try Fixtures.floats("expected.h5", "vit/logits")
+    @Test("ViT image-classification logits", arguments: [("vit", "vit_data.h5", 5), ("vit_grid8", "vit_grid8_data.h5", 3)])
+    func vitLogits(_ name: String, _ data: String, _ labels: Int) throws {
+        let model = try ViTModel(store: try Fixtures.store(name), source: name)
+        let dataset = try EvalDataset.read(Fixtures.path(data))
+        let expected = try Fixtures.floats("expected.h5", "\(name)/logits")
         let logits = try model.logits(images: dataset.images, count: dataset.count)
-        #expect(expected.shape == [dataset.count, 5])
+        #expect(expected.shape == [dataset.count, labels])
         let error = maxAbsDifference(logits, expected.values)
         #expect(error < 1e-4, "max |Δ| = \(error)")
-        print("parity vit logits: max |Δ| = \(error)")
+        print("parity \(name) logits: max |Δ| = \(error)")
     }
 
     @Test("BERT masked-LM logits (tied decoder)")

@@ -11,6 +11,8 @@ Writes (all small):
   expected.h5                                   transformers' outputs (logits, pooler, loss, accuracy)
   activations_*.h5                              activations captured with forward hooks
   minilm.h5                                     token ids + sentence embeddings + pooler of all-MiniLM-L6-v2
+  vit_grid8/..., vit_grid8_data.h5              a ViT with an 8×8 patch grid for the reference's own capture code
+                                                (make_reference_activations.py, transformers 4.46.3)
   SHA256SUMS
 
 Canonical names are the Hugging Face module names without the `vit.` / `bert.` prefix (see
@@ -200,7 +202,7 @@ def make_vit(expected):
     assert torch.equal(raw[0]["encoder.layer.0.attention"], raw[0]["encoder.layer.0.attention.output.dense"])
     grid = 16 // 4
     tokens = grid * grid + 1
-    for filt, mode in [(None, "standardize"), ("window_2", "center"), ("only_cls", "l2")]:
+    for filt, mode in [(None, "standardize")]:  # filters: see make_reference_activations.py
         acts = {}
         for name in raw[0]:
             rows = []
@@ -215,6 +217,27 @@ def make_vit(expected):
         label = f"{filt or 'all'}_{mode}"
         write_acts(os.path.join(HERE, f"activations_vit_{label}.h5"), acts,
                    {"num_samples": num_samples, "seq_filter": filt or "all", "normalize": mode})
+
+
+def make_vit_grid8(expected):
+    """A ViT with an 8×8 patch grid (65 tokens, as the reference's hard-coded windows assume):
+    image 8, patch 1. Its activations come from the paper's own code (make_reference_activations.py)."""
+    config = ViTConfig(hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32,
+                       image_size=8, patch_size=1, num_channels=3, num_labels=3, hidden_act="gelu",
+                       layer_norm_eps=1e-12, qkv_bias=True)
+    torch.manual_seed(9)
+    model = ViTForImageClassification(config)
+    perturb(model, 10)
+    save_model(model, "vit_grid8", vit_canonical)
+    g = torch.Generator().manual_seed(11)
+    images = torch.randn((6, 3, 8, 8), generator=g)
+    labels = torch.randint(0, 3, (6,), generator=g)
+    with torch.no_grad():
+        logits = model(pixel_values=images).logits
+    with h5py.File(os.path.join(HERE, "vit_grid8_data.h5"), "w") as f:
+        f.create_dataset("images", data=images.numpy().astype(np.float32))
+        f.create_dataset("labels", data=labels.numpy().astype(np.int64))
+    expected["vit_grid8/logits"] = logits.numpy()
 
 
 # MARK: - BERT
@@ -367,6 +390,7 @@ def make_minilm(folder):
 def main():
     expected = {}
     make_vit(expected)
+    make_vit_grid8(expected)
     make_bert_mlm(expected)
     make_bert_cls(expected)
     with h5py.File(os.path.join(HERE, "expected.h5"), "w") as f:
