@@ -11,7 +11,7 @@ Problems (random Gaussian features, Euclidean costs divided by their max, fixed 
   emd-1536, emd-1536x768, emd-3072           ot.emd (numItermax 10^7 so it reaches the optimum)
   emd-1024-marginals                          ot.emd, random non-uniform marginals (network simplex)
   sinkhorn-1536, sinkhorn-3072                ot.sinkhorn, reg 0.05, 1000 iterations (stopThr 0)
-  sinkhorn_log-512-reg0.05, -reg0.001         ot.bregman.sinkhorn_log, 100 iterations (stopThr 0)
+  sinkhorn_log-1024-reg0.05, -reg0.001         ot.bregman.sinkhorn_log, 100 iterations (stopThr 0)
 Needs: numpy, POT.
 """
 import argparse
@@ -32,8 +32,8 @@ PROBLEMS = [
     ("emd-1024-marginals", "emd_marginals", 1024, 1024, None, None),
     ("sinkhorn-1536", "sinkhorn", 1536, 1536, 0.05, 1000),
     ("sinkhorn-3072", "sinkhorn", 3072, 3072, 0.05, 1000),
-    ("sinkhorn_log-512-reg0.05", "sinkhorn_log", 512, 512, 0.05, 100),
-    ("sinkhorn_log-512-reg0.001", "sinkhorn_log", 512, 512, 0.001, 100),
+    ("sinkhorn_log-1024-reg0.05", "sinkhorn_log", 1024, 1024, 0.05, 100),
+    ("sinkhorn_log-1024-reg0.001", "sinkhorn_log", 1024, 1024, 0.001, 100),
 ]
 
 

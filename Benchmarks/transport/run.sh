@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 RUNS=3
-ONLY="emd-1536,emd-1536x768,emd-3072,emd-1024-marginals,sinkhorn-1536,sinkhorn-3072,sinkhorn_log-512-reg0.05,sinkhorn_log-512-reg0.001"
+ONLY="emd-1536,emd-1536x768,emd-3072,emd-1024-marginals,sinkhorn-1536,sinkhorn-3072,sinkhorn_log-1024-reg0.05,sinkhorn_log-1024-reg0.001"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS="$2"; shift 2 ;;
@@ -50,7 +50,7 @@ python3 - "$WORK" "$THREADS" "$RUNS" "${NAMES[@]}" <<'PY'
 import json, os, sys
 work, threads, runs, names = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
 targets = {"emd-1536": 2, "emd-1536x768": 2, "sinkhorn-1536": 3, "sinkhorn-3072": 3,
-           "sinkhorn_log-512-reg0.05": 20, "sinkhorn_log-512-reg0.001": 20}
+           "sinkhorn_log-1024-reg0.05": 20, "sinkhorn_log-1024-reg0.001": 20}
 rows, versions = [], None
 for name in names:
     pot = json.load(open(os.path.join(work, name, "pot.json")))
