@@ -74,7 +74,7 @@ public enum ActivationFile {
             let set = try root.openDataset(link.name)
             let shape = try set.shape()
             guard shape.count == 2 else {
-                throw InferenceError.dataset(file: path, dataset: link.name, message: "expected [samples, width], found \(describe(shape))")
+                throw InferenceError.dataset(file: path, dataset: link.name, message: "expected [samples, width], found \(Shape.describe(shape))")
             }
             let data = try set.readBytes(memoryType: type)
             let values = data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }

@@ -6,6 +6,8 @@ import WeightStore
 /// embeddings), pooler (`pooler.dense`, tanh) and sequence classification (`classifier`).
 public struct BERTModel: Sendable {
     public let config: BERTConfiguration
+    /// The model's path or label, for error messages.
+    public let source: String
     let wordEmbeddings: [Float]
     let positionEmbeddings: [Float]
     let typeEmbeddings: [Float]
@@ -36,6 +38,7 @@ public struct BERTModel: Sendable {
     public init(store: WeightStore, source: String, heads: Int? = nil) throws {
         let config = try BERTConfiguration(json: store.configJSON, source: source, heads: heads)
         self.config = config
+        self.source = source
         let reader = WeightReader(store: store, source: source)
         let h = config.hidden, eps = config.layerNormEps
         wordEmbeddings = try reader.floats("embeddings.word_embeddings.weight", [config.vocab, h])
@@ -124,7 +127,7 @@ public struct BERTModel: Sendable {
     /// Word + position + token-type embeddings and LayerNorm: `[count·length, hidden]`.
     func embed(_ batch: TokenBatch, observe: ModuleObserver?) throws -> HiddenStates {
         guard batch.length <= config.maxPositions else {
-            throw InferenceError.input(message: "BERT: sequences of \(batch.length) tokens exceed max_position_embeddings \(config.maxPositions)")
+            throw InferenceError.input(message: "\(source): sequences of \(batch.length) tokens exceed max_position_embeddings \(config.maxPositions)")
         }
         let h = config.hidden
         var values = [Float](repeating: 0, count: batch.count * batch.length * h)
@@ -133,10 +136,10 @@ public struct BERTModel: Sendable {
                 let index = n * batch.length + t
                 let id = batch.inputIDs[index], type = batch.tokenTypeIDs?[index] ?? 0
                 guard id >= 0, id < config.vocab else {
-                    throw InferenceError.input(message: "BERT: token id \(id) (sequence \(n), position \(t)) is outside the vocabulary of \(config.vocab)")
+                    throw InferenceError.input(message: "\(source): token id \(id) (sequence \(n), position \(t)) is outside the vocabulary of \(config.vocab)")
                 }
                 guard type >= 0, type < config.typeVocab else {
-                    throw InferenceError.input(message: "BERT: token type \(type) (sequence \(n), position \(t)) is outside type_vocab_size \(config.typeVocab)")
+                    throw InferenceError.input(message: "\(source): token type \(type) (sequence \(n), position \(t)) is outside type_vocab_size \(config.typeVocab)")
                 }
                 let dst = index * h
                 for i in 0..<h {
@@ -163,7 +166,7 @@ public struct BERTModel: Sendable {
     /// The pooler on the first token: `[samples, hidden]`.
     func pool(_ state: HiddenStates, observe: ModuleObserver?) throws -> [Float] {
         guard let pooler else {
-            throw InferenceError.unsupported(source: "BERT", message: "the model has no pooler (pooler.dense.weight)")
+            throw InferenceError.unsupported(source: source, message: "the model has no pooler (pooler.dense.weight)")
         }
         let h = config.hidden
         var first = [Float](repeating: 0, count: state.samples * h)
@@ -179,7 +182,7 @@ public struct BERTModel: Sendable {
     /// Pooler then classifier: `[samples, labels]`.
     func classify(_ state: HiddenStates, observe: ModuleObserver?) throws -> [Float] {
         guard let classifier else {
-            throw InferenceError.unsupported(source: "BERT", message: "the model has no sequence classifier (classifier.weight)")
+            throw InferenceError.unsupported(source: source, message: "the model has no sequence classifier (classifier.weight)")
         }
         let pooled = try pool(state, observe: observe)
         let logits = classifier(pooled, rows: state.samples)
@@ -190,7 +193,7 @@ public struct BERTModel: Sendable {
     /// The MLM head on the selected token rows (all when nil): `[rows, vocab]`.
     func predictTokens(_ state: HiddenStates, rows: [Int]?, observe: ModuleObserver?) throws -> [Float] {
         guard let mlm else {
-            throw InferenceError.unsupported(source: "BERT", message: "the model has no masked-LM head (cls.predictions.transform.dense.weight)")
+            throw InferenceError.unsupported(source: source, message: "the model has no masked-LM head (cls.predictions.transform.dense.weight)")
         }
         let h = config.hidden
         let selected: [Float]
@@ -200,7 +203,7 @@ public struct BERTModel: Sendable {
             var picked = [Float](repeating: 0, count: rows.count * h)
             for (k, row) in rows.enumerated() {
                 guard row >= 0, row < total else {
-                    throw InferenceError.input(message: "BERT: token row \(row) is outside the batch of \(total) tokens")
+                    throw InferenceError.input(message: "\(source): token row \(row) is outside the batch of \(total) tokens")
                 }
                 for i in 0..<h { picked[k * h + i] = state.values[row * h + i] }
             }

@@ -1,5 +1,6 @@
 import Foundation
 import HDF5Kit
+import WeightStore
 
 /// What a dataset asks a model to do, read from its keys (and an optional `task` attribute).
 public enum DatasetTask: String, Sendable, Codable, CaseIterable {
@@ -58,7 +59,7 @@ public struct EvalDataset: Sendable {
         case .imageClassification:
             let shape = try reader.shape("images")
             guard shape.count == 4 else {
-                throw InferenceError.dataset(file: path, dataset: "images", message: "expected [N, C, H, W], found \(describe(shape))")
+                throw InferenceError.dataset(file: path, dataset: "images", message: "expected [N, C, H, W], found \(Shape.describe(shape))")
             }
             let n = min(shape[0], limit ?? shape[0])
             let labels = try reader.ints("labels", expecting: [shape[0]], keep: n)
@@ -68,7 +69,7 @@ public struct EvalDataset: Sendable {
         case .maskedLM, .sequenceClassification:
             let shape = try reader.shape("input_ids")
             guard shape.count == 2 else {
-                throw InferenceError.dataset(file: path, dataset: "input_ids", message: "expected [N, L], found \(describe(shape))")
+                throw InferenceError.dataset(file: path, dataset: "input_ids", message: "expected [N, L], found \(Shape.describe(shape))")
             }
             let n = min(shape[0], limit ?? shape[0]), length = shape[1]
             let ids = try reader.ints("input_ids", expecting: shape, keep: n)
@@ -94,8 +95,6 @@ public struct EvalDataset: Sendable {
     }
 }
 
-func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
-
 /// Typed, shape-checked reads of one dataset file's members.
 private struct DatasetReader {
     let root: HDF5Group
@@ -112,25 +111,22 @@ private struct DatasetReader {
 
     func shape(_ name: String) throws -> [Int] { try open(name).shape() }
 
-    /// The first `keep` rows of an integer dataset of shape `expecting`, as Int.
+    /// The first `keep` rows of an integer dataset of shape `expecting`, as Int (only those rows are read).
     func ints(_ name: String, expecting: [Int], keep: Int) throws -> [Int] {
         let dataset = try open(name)
         let shape = try dataset.shape()
         guard shape == expecting else {
-            throw InferenceError.dataset(file: path, dataset: name, message: "expected shape \(describe(expecting)), found \(describe(shape))")
+            throw InferenceError.dataset(file: path, dataset: name, message: "expected shape \(Shape.describe(expecting)), found \(Shape.describe(shape))")
         }
         let type = try dataset.datatype()
         guard type.typeClass == .integer || type.elementType == .bool else {
             throw InferenceError.dataset(file: path, dataset: name, message: "expected integers, found \(type)")
         }
-        let data = try dataset.readBytes(memoryType: try HDF5Datatype.element(.int64))
-        let perRow = shape.dropFirst().reduce(1, *)
-        return data.withUnsafeBytes { raw in
-            (0..<(keep * perRow)).map { Int(raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self)) }
-        }
+        let data = try dataset.readBytes(memoryType: try HDF5Datatype.element(.int64), rows: 0..<keep)
+        return data.withUnsafeBytes { raw in raw.bindMemory(to: Int64.self).map { Int($0) } }
     }
 
-    /// The first `keep` rows of a float dataset, as Float.
+    /// The first `keep` rows of a float dataset, as Float (only those rows are read).
     func floats(_ name: String, keep: Int) throws -> [Float] {
         let dataset = try open(name)
         let shape = try dataset.shape()
@@ -138,10 +134,11 @@ private struct DatasetReader {
         guard type.typeClass == .float else {
             throw InferenceError.dataset(file: path, dataset: name, message: "expected floats, found \(type)")
         }
-        let data = try dataset.readBytes(memoryType: try HDF5Datatype.element(.float32))
-        let perRow = shape.dropFirst().reduce(1, *)
-        return data.withUnsafeBytes { raw in
-            Array(raw.bindMemory(to: Float.self).prefix(keep * perRow))
+        guard !shape.isEmpty else {
+            throw InferenceError.dataset(file: path, dataset: name, message: "expected an array, found a scalar")
         }
+        // Only the first `keep` rows are read: a large dataset is never loaded whole.
+        let data = try dataset.readBytes(memoryType: try HDF5Datatype.element(.float32), rows: 0..<keep)
+        return data.withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
     }
 }

@@ -1,3 +1,5 @@
+import WeightStore
+
 /// Everything that can go wrong while loading a model, reading a dataset, running a forward
 /// pass or capturing activations. Every message names the file, the tensor or dataset and the
 /// shapes involved.
@@ -24,7 +26,7 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
         case let .missingTensor(source, tensor, hint):
             return "\(source): missing tensor \(tensor)" + (hint.isEmpty ? "" : " (\(hint))")
         case let .shapeMismatch(source, tensor, expected, found):
-            return "\(source): \(tensor): expected \(describe(expected)), found \(describe(found))"
+            return "\(source): \(tensor): expected \(Shape.describe(expected)), found \(Shape.describe(found))"
         case let .unsupported(source, message):
             return "\(source): \(message)"
         case let .dataset(file, dataset, message):
@@ -35,6 +37,4 @@ public enum InferenceError: Error, CustomStringConvertible, Equatable {
             return message
         }
     }
-
-    private func describe(_ shape: [Int]) -> String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
 }

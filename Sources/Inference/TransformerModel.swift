@@ -34,7 +34,7 @@ public enum TransformerModel: Sendable {
         case let (.vit(model), .imageClassification):
             let expected = [model.config.channels, model.config.imageSize, model.config.imageSize]
             guard dataset.imageShape == expected else {
-                throw InferenceError.dataset(file: file, dataset: "images", message: "images are \(describe(dataset.imageShape)) but \(source) expects \(describe(expected)) ([channels, image_size, image_size])")
+                throw InferenceError.dataset(file: file, dataset: "images", message: "images are \(Shape.describe(dataset.imageShape)) but \(source) expects \(Shape.describe(expected)) ([channels, image_size, image_size])")
             }
             if needsHead {
                 guard let labels = model.labels else {

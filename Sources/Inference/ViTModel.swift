@@ -5,6 +5,8 @@ import WeightStore
 /// encoder, final LayerNorm and a classifier on the class token.
 public struct ViTModel: Sendable {
     public let config: ViTConfiguration
+    /// The model's path or label, for error messages.
+    public let source: String
     /// The classifier's label count, or nil for a headless `ViTModel`.
     public let labels: Int?
     let patchProjection: Linear
@@ -24,6 +26,7 @@ public struct ViTModel: Sendable {
     public init(store: WeightStore, source: String, heads: Int? = nil) throws {
         let config = try ViTConfiguration(json: store.configJSON, source: source, heads: heads)
         self.config = config
+        self.source = source
         let reader = WeightReader(store: store, source: source)
         let h = config.hidden, p = config.patchSize, c = config.channels
         patchProjection = Linear(
@@ -72,7 +75,7 @@ public struct ViTModel: Sendable {
     /// position embeddings: `[count·tokens, hidden]`.
     func embed(images: [Float], count: Int, observe: ModuleObserver?) throws -> HiddenStates {
         guard images.count == count * imageElements else {
-            throw InferenceError.input(message: "ViT: \(images.count) image values for \(count) images of [\(config.channels), \(config.imageSize), \(config.imageSize)]")
+            throw InferenceError.input(message: "\(source): \(images.count) image values for \(count) images of [\(config.channels), \(config.imageSize), \(config.imageSize)]")
         }
         let g = config.grid, p = config.patchSize, c = config.channels, side = config.imageSize, h = config.hidden
         let patches = g * g, patchWidth = c * p * p
@@ -110,7 +113,7 @@ public struct ViTModel: Sendable {
     /// Final LayerNorm and the classifier on the class token: `[samples, labels]`.
     func head(_ state: HiddenStates, observe: ModuleObserver?) throws -> [Float] {
         guard let classifier else {
-            throw InferenceError.unsupported(source: "ViT", message: "the model has no classifier (classifier.weight); it cannot classify images")
+            throw InferenceError.unsupported(source: source, message: "the model has no classifier (classifier.weight); it cannot classify images")
         }
         let h = config.hidden
         var cls = [Float](repeating: 0, count: state.samples * h)
