@@ -25,7 +25,7 @@ from safetensors.numpy import save_file
 def run(cmd):
     """Runs cmd, returns (seconds, peak RSS in bytes)."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     if status != 0:
@@ -43,6 +43,9 @@ def make_input(path, gigabytes):
 
 
 def main():
+    if len(sys.argv) == 4 and sys.argv[1] == "--make-input":
+        make_input(pathlib.Path(sys.argv[2]), float(sys.argv[3]))
+        return
     parser = argparse.ArgumentParser()
     parser.add_argument("transfuse")
     parser.add_argument("workdir")
@@ -53,7 +56,9 @@ def main():
     work.mkdir(parents=True, exist_ok=True)
     source = work / "in.safetensors"
     if not source.exists():
-        make_input(source, args.gb)
+        # In a child process: Linux children inherit the parent's peak RSS across fork/exec, so
+        # this process must never hold the data or every measured RSS would include it.
+        subprocess.run([sys.executable, __file__, "--make-input", str(source), str(args.gb)], check=True)
     size = source.stat().st_size
     here = pathlib.Path(__file__).parent
 
