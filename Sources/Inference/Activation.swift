@@ -4,6 +4,7 @@ extension HiddenActivation {
     /// Applies the activation to every element of `x` in place (split over the BLAS threads).
     func apply(_ x: inout [Float]) {
         let kind = self
+        guard !x.isEmpty else { return }
         x.withUnsafeMutableBufferPointer { xp in
             let base = SharedPointer(xp.baseAddress!)
             Parallel.chunks(xp.count, minimum: 16_384) { range in

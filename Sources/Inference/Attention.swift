@@ -12,6 +12,7 @@ enum Attention {
     ///   thread so the cores are not oversubscribed.
     static func context(q: [Float], k: [Float], v: [Float], keyMask: [Float]?,
                         samples: Int, tokens: Int, heads: Int) -> [Float] {
+        guard !q.isEmpty, heads > 0 else { return q }
         let width = q.count / max(1, samples * tokens)
         let d = width / heads
         let scale = 1 / Float(d).squareRoot()

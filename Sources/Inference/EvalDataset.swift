@@ -62,6 +62,7 @@ public struct EvalDataset: Sendable {
                 throw InferenceError.dataset(file: path, dataset: "images", message: "expected [N, C, H, W], found \(Shape.describe(shape))")
             }
             let n = min(shape[0], limit ?? shape[0])
+            guard n > 0 else { throw InferenceError.dataset(file: path, dataset: "images", message: "holds no samples (\(Shape.describe(shape)))") }
             let labels = try reader.ints("labels", expecting: [shape[0]], keep: n)
             let images = try reader.floats("images", keep: n)
             return EvalDataset(path: path, task: task, count: n, images: images, imageShape: Array(shape.dropFirst()),
@@ -72,6 +73,7 @@ public struct EvalDataset: Sendable {
                 throw InferenceError.dataset(file: path, dataset: "input_ids", message: "expected [N, L], found \(Shape.describe(shape))")
             }
             let n = min(shape[0], limit ?? shape[0]), length = shape[1]
+            guard n > 0, length > 0 else { throw InferenceError.dataset(file: path, dataset: "input_ids", message: "holds no tokens (\(Shape.describe(shape)))") }
             let ids = try reader.ints("input_ids", expecting: shape, keep: n)
             let mask = has("attention_mask") ? try reader.ints("attention_mask", expecting: shape, keep: n) : nil
             if let bad = mask?.first(where: { $0 != 0 && $0 != 1 }) {

@@ -9,6 +9,7 @@ struct Linear: Sendable {
     /// - Returns: `[rows, outFeatures]`. One `sgemm` with the weight transposed in place.
     func callAsFunction(_ x: [Float], rows: Int) -> [Float] {
         precondition(x.count == rows * inFeatures, "Linear: input has \(x.count) values, expected \(rows)×\(inFeatures)")
+        guard rows > 0, outFeatures > 0 else { return [] }
         var y = [Float](unsafeUninitializedCapacity: rows * outFeatures) { buffer, n in
             for r in 0..<rows {
                 (buffer.baseAddress! + r * outFeatures).initialize(from: bias, count: outFeatures)
@@ -46,7 +47,8 @@ struct LayerNorm: Sendable {
     /// Normalises the rows of `x` in place (rows split over the BLAS threads).
     func apply(_ x: inout [Float]) {
         let width = self.width
-        let rows = x.count / width
+        let rows = x.count / max(1, width)
+        guard rows > 0 else { return }
         let eps = self.eps
         x.withUnsafeMutableBufferPointer { xp in
             gamma.withUnsafeBufferPointer { gp in

@@ -94,7 +94,10 @@ struct DatasetErrorTests {
         let images = try EvalDataset.read(Fixtures.path("vit_data.h5"))
         let m6 = message { _ = try bert.evaluate(images, source: "bert_cls") }
         #expect(m6.contains("input_ids"), "\(m6)")
-        for path in [mismatched, outside, small, nothing, badLabel] { try? FileManager.default.removeItem(atPath: path) }
+        let empty = try write(["input_ids": ([], [0, 4]), "labels": ([], [0])])
+        let m7 = message { _ = try EvalDataset.read(empty) }
+        #expect(m7.contains("no tokens") && m7.contains("[0, 4]"), "\(m7)")
+        for path in [mismatched, outside, small, nothing, badLabel, empty] { try? FileManager.default.removeItem(atPath: path) }
     }
 
     @Test("missing config keys and tensors, wrong shapes are named")
