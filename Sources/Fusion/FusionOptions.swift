@@ -2,7 +2,7 @@ import Transport
 
 /// Every setting of a fusion run. Defaults are Transfuse's (weights alignment, exact EMD,
 /// `mean` residual policy, separate Q/K maps, cross-head maps, barycentric scaling, class
-/// token aligned by its own hard map on the raw values); `FusionOptions.reference` gives the
+/// token aligned by the stream map after the embeddings); `FusionOptions.reference` gives the
 /// paper's example YAML under `compat: reference`.
 public struct FusionOptions: Sendable, Equatable {
     /// `--method`: optimal transport or the plain (weighted) average.
@@ -52,7 +52,7 @@ public struct FusionOptions: Sendable, Equatable {
     public var qkFusion: QKFusion = .separate
     public var heads: Heads = .cross
     public var scaling: Scaling = .barycentric
-    public var classToken: ClassToken = .values
+    public var classToken: ClassToken = .stream
     public var compat: Compat = .transfuse
     /// `fusion.fuse_src_embed`, `fuse_sa`, `fuse_norm`, `fuse_fc`, `fuse_bias`, `fuse_gen`:
     /// when off, that part is copied from the anchor (maps pass through unchanged).
@@ -100,7 +100,7 @@ public struct FusionOptions: Sendable, Equatable {
     public static let defaultsDescription = """
         Defaults: --method ot, --alignment weights (fusion.type wts), --solver emd (sinkhorn_reg 0.08 when \
         --solver sinkhorn), resid_policy mean, qk_fusion separate, heads cross, transport_scaling barycentric, \
-        cls_alignment values, compat transfuse, wts.norm true, gnd_metric euclidean / norm max / not squared / \
+        cls_alignment stream, compat transfuse, wts.norm true, gnd_metric euclidean / norm max / not squared / \
         no clip, acts.num_samples 200 with std (then center, norm), uniform --weights, --anchor 0; every fuse_* \
         switch on.
         """

@@ -22,7 +22,7 @@ struct FuseCommand: ParsableCommand {
             --config takes the paper's experiment YAML unchanged (its fusion: section; other sections \
             are ignored) plus Transfuse's keys in the same section: compat (transfuse | reference: \
             reproduce the paper's code, quirks included), heads (cross | within), transport_scaling \
-            (barycentric | reference), cls_alignment (values | stream | reference). Flags win over the file.
+            (barycentric | reference), cls_alignment (stream | values | reference). Flags win over the file.
 
             Examples:
               transfuse fuse a.safetensors b.safetensors --output fused.safetensors
