@@ -22,3 +22,17 @@ extension ActivationSet {
         return ActivationSet(modules: modules)
     }
 }
+
+extension ActivationSet {
+    /// Reads an activations file written by `transfuse activations` (Schemas/ACTIVATIONS.md);
+    /// its matrices are used as stored (already normalised when it was written).
+    /// - Throws: `InferenceError` for files that are not activation files.
+    public static func read(_ path: String) throws -> ActivationSet {
+        let (_, matrices) = try ActivationFile.read(path)
+        var modules: [String: Matrix] = [:]
+        for m in matrices {
+            modules[m.name] = try Matrix(rows: m.rows, cols: m.width, values: m.values.map(Double.init))
+        }
+        return ActivationSet(modules: modules)
+    }
+}

@@ -142,8 +142,8 @@ struct FuseCommand: ParsableCommand {
         if options.method == .ot, options.alignment == .activations || needsActivationsForPolicy(options) {
             let t = Date()
             if !activations.isEmpty {
-                throw ValidationError("--activations files are not readable yet (the activations file format is still being defined); use --data")
-            }
+                for k in inputs.indices { inputs[k].activations = try ActivationSet.read(activations[k]) }
+            } else {
             guard let data else {
                 throw ValidationError("activation alignment (and the weighted residual policies) need --data FILE.h5 or --activations (one file per model)")
             }
@@ -151,6 +151,7 @@ struct FuseCommand: ParsableCommand {
             for k in inputs.indices {
                 StandardError.line("activations of model \(k) (\(inputs[k].label))")
                 inputs[k].activations = try ActivationSet.capture(inputs[k].model, label: inputs[k].label, dataset: dataset, options: options)
+            }
             }
             activationSeconds = Date().timeIntervalSince(t)
         }

@@ -1,5 +1,6 @@
 import Checkpoints
 import Foundation
+import Inference
 @testable import Fusion
 import Testing
 import Transport
@@ -36,22 +37,33 @@ struct ParityTests {
             && FileManager.default.fileExists(atPath: TestEnvironment.sample("vit-digits-b"))
     }
 
-    /// The reference's activations of both models, from the fixture.
+    /// The reference's activations of both models, from the fixture (activations file layout).
     static func referenceActivations() throws -> [ActivationSet] {
-        let store = try Checkpoint.read(folder + "/activations.safetensors")
-        var sets = [ActivationSet(modules: [:]), ActivationSet(modules: [:])]
-        for t in store.tensors {
-            let parts = t.name.split(separator: "/", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let k = ["model0": 0, "model1": 1][parts[0]] else { continue }
-            sets[k].modules[parts[1]] = try Matrix(rows: t.shape[0], cols: t.shape[1], values: t.floats().map(Double.init))
-        }
-        return sets
+        try (0..<2).map { try ActivationSet.read(folder + "/activations-model\($0).h5") }
     }
 
     @Test("fused weights equal hf_vit_fusion's", .enabled(if: available, "needs Samples/vit-digits-{a,b} and Fixtures/parity (make fixtures)"),
           arguments: cases)
     func parity(_ c: Case) throws {
-        let acts = try Self.referenceActivations()
+        try compare(c, activations: try Self.referenceActivations(), tolerance: c.tolerance)
+    }
+
+    /// Activation cases with Transfuse's own activations (same 4 calibration images, standardised):
+    /// the fused weights agree within 1e-3.
+    @Test("own activations agree with the reference's", .enabled(if: available),
+          arguments: cases.filter { $0.alignment == .activations })
+    func ownActivations(_ c: Case) throws {
+        let calib = try EvalDataset.read(TestEnvironment.sample("data/digits-calib.h5"))
+        var options = FusionOptions.reference
+        options.numSamples = 4
+        let acts = try ["a", "b"].map { name in
+            try ActivationSet.capture(try TestEnvironment.read(TestEnvironment.sample("vit-digits-\(name)")), label: name,
+                                      dataset: calib, options: options)
+        }
+        try compare(c, activations: acts, tolerance: 1e-3)
+    }
+
+    func compare(_ c: Case, activations acts: [ActivationSet], tolerance: Float) throws {
         let models = try ["a", "b"].map { try TestEnvironment.read(TestEnvironment.sample("vit-digits-\($0)")) }
         var options = FusionOptions.reference
         options.anchor = 1
@@ -82,7 +94,7 @@ struct ParityTests {
                 continue
             }
             let worst = zip(x, y).map { abs($0 - $1) }.max() ?? 0
-            #expect(worst <= c.tolerance, "\(c.name) \(name): max |difference| \(worst)")
+            #expect(worst <= tolerance, "\(c.name) \(name): max |difference| \(worst)")
             overall = max(overall, worst)
             compared += 1
         }

@@ -6,9 +6,9 @@
   parity/<case>.safetensors   the reference's fused tensors (HF ViT names) of the embeddings,
                               the last encoder layer, the final LayerNorm and the classifier
                               (the last layer depends on every map before it)
-  parity/activations.safetensors  the reference's own transformed activations of both models
-                              ("model0/<module>", "model1/<module>", [samples, width], canonical
-                              module names), fed to Transfuse in the activation cases
+  parity/activations-model{0,1}.h5  the reference's own transformed activations of both
+                              models in Transfuse's activations file layout
+                              (Schemas/ACTIVATIONS.md), fed to Transfuse in the activation cases
   parity/cases.json           the fusion settings of each case
   SHA256SUMS                  checksums of every fixture
 
@@ -47,6 +47,19 @@ ACT_MODULES = ["embeddings.patch_embeddings"] + [
         "attention.attention.query", "attention.attention.key", "attention.attention.value",
         "attention.output.dense", "intermediate.dense", "output.dense")]
 KEEP_PREFIXES = ("vit.embeddings.", "vit.encoder.layer.3.", "vit.layernorm.", "classifier.")
+
+
+def write_activations(path: Path, flat: dict, model: str) -> None:
+    """The reference's transformed activations in Transfuse's activations file layout
+    (Schemas/ACTIVATIONS.md): root attributes, one float32 [rows, width] dataset per module."""
+    with h5py.File(path, "w", track_order=True) as f:
+        for key, value in [("format", "transfuse-activations/1"), ("model", model), ("family", "vit"),
+                           ("dataset", "Samples/data/digits-calib.h5"), ("task", "image-classification"),
+                           ("seq_filter", "all"), ("normalize", "standardize")]:
+            f.attrs[key] = np.bytes_(value)
+        f.attrs["num_samples"] = np.int64(NUM_SAMPLES)
+        for module in ACT_MODULES:
+            f.create_dataset(module, data=flat["vit." + module].numpy().astype(np.float32), track_times=False)
 
 
 def main() -> None:
@@ -94,11 +107,8 @@ def main() -> None:
                 for module in list(m.modules()):
                     module._forward_hooks.clear()
             if not saved_acts:
-                tensors = {}
-                for k in range(2):
-                    for module in ACT_MODULES:
-                        tensors[f"model{k}/{module}"] = flat[f"model_{k}"]["vit." + module].numpy().astype(np.float32)
-                save_file(tensors, str(out / "activations.safetensors"))
+                for k, letter in enumerate("ab"):
+                    write_activations(out / f"activations-model{k}.h5", flat[f"model_{k}"], f"Samples/vit-digits-{letter}")
                 saved_acts = True
             acts = {key: utils.to_nest_dict(value, logging.getLogger("parity")) for key, value in flat.items()}
             weights = {f"model_{k}": utils.model_to_dict(models[k]) for k in range(2)}
