@@ -1,3 +1,4 @@
+import CBLAS
 import Foundation
 
 /// Vectorised inner loops shared by the Sinkhorn solvers (`SIMD8<Double>`), and the row
@@ -37,6 +38,12 @@ enum Kernels {
         }
         while k < count { y[k] += alpha * x[k]; k += 1 }
     }
+
+    /// AVX2 + FMA available (x86-64): the double-precision Sinkhorn rows use the C kernels of
+    /// the CBLAS shim, which Swift (compiling for baseline x86-64) cannot emit itself.
+    #if arch(x86_64)
+    static let hasAVX2: Bool = transfuse_has_avx2_fma() != 0 && ProcessInfo.processInfo.environment["TRANSFUSE_NO_AVX2"] == nil
+    #endif
 
     /// Splits `0..<rows` into `parts` contiguous ranges (some may be empty).
     static func ranges(rows: Int, parts: Int) -> [Range<Int>] {
@@ -117,11 +124,17 @@ protocol KernelElement: BinaryFloatingPoint {
 extension Double: KernelElement {
     @inline(__always)
     static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
-        Kernels.dot(x, y, count)
+        #if arch(x86_64)
+        if Kernels.hasAVX2 { return transfuse_dot_avx2(x, y, count) }
+        #endif
+        return Kernels.dot(x, y, count)
     }
 
     @inline(__always)
     static func axpy(_ alpha: Double, _ x: UnsafePointer<Double>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        #if arch(x86_64)
+        if Kernels.hasAVX2 { transfuse_axpy_avx2(alpha, x, y, count); return }
+        #endif
         Kernels.axpy(alpha, x, y, count)
     }
 }
@@ -129,6 +142,9 @@ extension Double: KernelElement {
 extension Float: KernelElement {
     @inline(__always)
     static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
+        #if arch(x86_64)
+        if Kernels.hasAVX2 { return transfuse_dot_f32_avx2(x, y, count) }
+        #endif
         var s0 = SIMD8<Double>(), s1 = SIMD8<Double>()
         var k = 0
         while k + 16 <= count {
@@ -144,6 +160,9 @@ extension Float: KernelElement {
 
     @inline(__always)
     static func axpy(_ alpha: Double, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        #if arch(x86_64)
+        if Kernels.hasAVX2 { transfuse_axpy_f32_avx2(alpha, x, y, count); return }
+        #endif
         var k = 0
         let a = SIMD8<Double>(repeating: alpha)
         while k + 8 <= count {

@@ -44,4 +44,25 @@ struct KernelsTests {
             #expect(abs(s - want) <= 1e-14 * max(want, 1))
         }
     }
+
+    @Test("the row kernels used by Sinkhorn (AVX2 where available) agree with the portable ones, Double and Float")
+    func dispatchedKernels() {
+        var rng = SplitMix(seed: 23)
+        for count in [0, 1, 3, 7, 8, 9, 15, 16, 17, 31, 64, 100, 1001] {
+            let x = (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) }
+            let y = (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) }
+            let xf = x.map { Float($0) }
+            #expect(abs(Double.dot(x, y, count) - Kernels.dot(x, y, count)) <= 1e-13)
+            let wantF = zip(xf, y).reduce(0) { $0 + Double($1.0) * $1.1 }
+            #expect(abs(Float.dot(xf, y, count) - wantF) <= 1e-13)
+            var a1 = y, a2 = y, a3 = y
+            a1.withUnsafeMutableBufferPointer { Double.axpy(0.75, x, $0.baseAddress!, count) }
+            a2.withUnsafeMutableBufferPointer { Kernels.axpy(0.75, x, $0.baseAddress!, count) }
+            a3.withUnsafeMutableBufferPointer { Float.axpy(0.75, xf, $0.baseAddress!, count) }
+            for k in 0..<count {
+                #expect(abs(a1[k] - a2[k]) <= 1e-15)
+                #expect(abs(a3[k] - (y[k] + 0.75 * Double(xf[k]))) <= 1e-15)
+            }
+        }
+    }
 }
