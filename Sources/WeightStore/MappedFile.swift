@@ -75,4 +75,8 @@ public final class MappedTensorSource: TensorSource, @unchecked Sendable {
     }
 
     public func release() { file.release(range) }
+
+    public var fileExtent: FileExtent? {
+        FileExtent(path: file.path, fileSize: file.size, offset: range.lowerBound, count: range.count)
+    }
 }

@@ -12,10 +12,17 @@ public protocol TensorSource: AnyObject, Sendable {
     func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R
     /// Hint that the bytes will not be needed again soon (drops mapped pages or caches).
     func release()
+    /// Where the exact bytes `withBytes` hands over lie in a file, when they are one
+    /// contiguous range of it (a slice of a mapped safetensors file, an uncompressed
+    /// contiguous HDF5 dataset stored in the tensor's own byte order); nil otherwise.
+    /// Writers copy such tensors file to file without reading them into memory.
+    var fileExtent: FileExtent? { get }
 }
 
 extension TensorSource {
     public func release() {}
+
+    public var fileExtent: FileExtent? { nil }
 
     /// A copy of the bytes.
     public func data() throws -> Data {
