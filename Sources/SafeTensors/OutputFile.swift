@@ -40,37 +40,17 @@ final class OutputFile {
         }
     }
 
-    /// Copies `range` of the file at `sourcePath` to the current position with
-    /// `copy_file_range(2)` (no user-space buffer, no page-cache mapping of the source).
-    /// - Returns: false, having written nothing, when the kernel or file system does not
-    ///   support it or the source is not the expected size; the caller then writes from memory.
-    func copy(from sourcePath: String, expectedSize: Int, range: Range<Int>, progress: (Int) -> Void) throws -> Bool {
-        #if os(Linux)
-        guard let copyFileRange = Self.copyFileRange else { return false }
-        let input = open(sourcePath, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { return false }
-        defer { close(input) }
-        var info = stat()
-        guard fstat(input, &info) == 0, Int(info.st_size) == expectedSize else { return false }
-        var offset = Int64(range.lowerBound)
-        var done = 0
-        while done < range.count {
-            let copied = copyFileRange(input, &offset, descriptor, nil, min(Self.chunkSize, range.count - done), 0)
-            if copied < 0 {
-                if errno == EINTR { continue }
-                if done == 0, [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) { return false }
-                throw SafeTensorsError.io(path: path, message: "copy failed: \(Self.lastError())")
-            }
-            if copied == 0 {
-                throw SafeTensorsError.io(path: path, message: "\(sourcePath) ended early (was it changed while being read?)")
-            }
-            done += copied
-            progress(done)
+    /// Copies `extent` to the current position, in the kernel where it can
+    /// (`FileExtent.copy`: `copy_file_range(2)`, no user-space buffer, no page-cache mapping
+    /// of the source; `pread`/`write` where the file systems do not support it).
+    /// - Returns: false, having written nothing, when the source cannot be opened or is no
+    ///   longer the expected size; the caller then writes the tensor's bytes from memory.
+    func copy(_ extent: FileExtent, progress: (Int) -> Void) throws -> Bool {
+        do {
+            return try extent.copy(to: descriptor, at: nil, destinationPath: path, chunkSize: Self.chunkSize, progress: progress)
+        } catch StoreError.io(let failedPath, let message) {
+            throw SafeTensorsError.io(path: path, message: failedPath == path ? message : "\(failedPath): \(message)")
         }
-        return true
-        #else
-        return false
-        #endif
     }
 
     /// Closes the file, reporting a failed close (data not written) as an error.
@@ -80,17 +60,6 @@ final class OutputFile {
         descriptor = -1
         guard result == 0 else { throw SafeTensorsError.io(path: path, message: "close failed: \(Self.lastError())") }
     }
-
-    #if os(Linux)
-    /// glibc's `copy_file_range` (declared only under `_GNU_SOURCE`, so Swift does not
-    /// import it), looked up once; nil on a libc without it.
-    private typealias CopyFileRange = @convention(c) (Int32, UnsafeMutablePointer<Int64>?, Int32,
-                                                      UnsafeMutablePointer<Int64>?, Int, UInt32) -> Int
-    private static let copyFileRange: CopyFileRange? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "copy_file_range") else { return nil }
-        return unsafeBitCast(symbol, to: CopyFileRange.self)
-    }()
-    #endif
 
     private static func lastError() -> String { String(cString: strerror(errno)) }
 }

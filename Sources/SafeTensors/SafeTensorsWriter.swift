@@ -11,12 +11,27 @@ public enum SafeTensorsWriter {
     /// lists tensors in the store's order, so `SafeTensorsReader.read` returns them in that
     /// order again; the Python `safetensors` package reads such files as any other.
     ///
-    /// Tensor bytes are streamed: slices of a memory-mapped safetensors file are copied in
-    /// the kernel (`copy_file_range`), other sources are written in 32 MB `write(2)` calls;
+    /// Tensor bytes are streamed: sources whose bytes are a range of a file (`fileExtent`: a
+    /// mapped safetensors file, a contiguous uncompressed HDF5 dataset) are copied file to
+    /// file (`copy_file_range`), other sources are written in 32 MB `write(2)` calls;
     /// `release()` is called on each source when it is done, so resident memory stays low.
     /// - Parameter progress: called with (tensor bytes written, total tensor bytes).
     /// - Throws: `SafeTensorsError.io` naming `path`.
     public static func write(_ store: WeightStore, to path: String, progress: ((Int, Int) -> Void)? = nil) throws {
+        _ = try writeReporting(store, to: path, progress: progress)
+    }
+
+    /// How `write` moved the tensor bytes (what tests check the fast path with).
+    struct WriteReport: Equatable {
+        /// Tensors copied file to file from their `fileExtent`.
+        var copiedFromFiles = 0
+        /// Tensors written from memory (`withBytes`).
+        var writtenFromMemory = 0
+    }
+
+    /// `write`, reporting how each tensor's bytes were moved.
+    static func writeReporting(_ store: WeightStore, to path: String, progress: ((Int, Int) -> Void)? = nil) throws -> WriteReport {
+        var report = WriteReport()
         let layout = SafeTensorsLayout(store: store)
         let output = try OutputFile(creating: path)
         try layout.prefix.withUnsafeBytes { try output.writeAll($0) }
@@ -26,22 +41,29 @@ public enum SafeTensorsWriter {
         for index in layout.dataOrder {
             let tensor = store.tensors[index]
             let before = written
-            let report: (Int) -> Void = { done in progress?(before + done, total) }
-            try writeBytes(of: tensor, to: output, progress: report)
+            let tensorProgress: (Int) -> Void = { done in progress?(before + done, total) }
+            if try writeBytes(of: tensor, to: output, progress: tensorProgress) {
+                report.copiedFromFiles += 1
+            } else {
+                report.writtenFromMemory += 1
+            }
             tensor.source.release()
             written += tensor.byteCount
         }
         try output.finish()
+        return report
     }
 
     /// Streams one tensor's bytes to `output`.
-    static func writeBytes(of tensor: Tensor, to output: OutputFile, progress: (Int) -> Void) throws {
-        if let mapped = tensor.source as? MappedTensorSource, mapped.range.count > 0,
-           try output.copy(from: mapped.file.path, expectedSize: mapped.file.size, range: mapped.range, progress: progress) {
-            return
+    /// - Returns: true when they were copied from the source's `fileExtent`.
+    static func writeBytes(of tensor: Tensor, to output: OutputFile, progress: (Int) -> Void) throws -> Bool {
+        if let extent = tensor.source.fileExtent, extent.count == tensor.byteCount, extent.count > 0,
+           try output.copy(extent, progress: progress) {
+            return true
         }
         do {
             try tensor.withBytes { try output.writeAll($0, progress: progress) }
+            return false
         } catch let error as SafeTensorsError {
             throw error
         } catch {
