@@ -15,6 +15,7 @@ static inline hid_t chdf5_P_DEFAULT(void) { return H5P_DEFAULT; }
 static inline hid_t chdf5_S_ALL(void) { return H5S_ALL; }
 static inline hid_t chdf5_E_DEFAULT(void) { return H5E_DEFAULT; }
 static inline size_t chdf5_T_VARIABLE(void) { return H5T_VARIABLE; }
+static inline haddr_t chdf5_HADDR_UNDEF(void) { return HADDR_UNDEF; }
 
 // MARK: - File access flags
 

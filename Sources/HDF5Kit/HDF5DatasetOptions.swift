@@ -8,11 +8,18 @@ public struct HDF5DatasetOptions: Sendable, Equatable {
     public var shuffle: Bool
     /// Target bytes per chunk when compressing.
     public var chunkBytes: Int
+    /// Uncompressed datasets only: allocate the file space when the dataset is created
+    /// (`H5D_ALLOC_TIME_EARLY`) so that `HDF5Dataset.rawDataRange()` is known at once, for a
+    /// caller that writes the bytes into the file itself after closing it. HDF5 never writes
+    /// fill values (`H5D_FILL_TIME_NEVER`, as for every dataset created here), so the space
+    /// holds whatever the file had there until then.
+    public var allocateEarly: Bool
 
-    public init(deflateLevel: Int? = nil, shuffle: Bool = true, chunkBytes: Int = 1 << 20) {
+    public init(deflateLevel: Int? = nil, shuffle: Bool = true, chunkBytes: Int = 1 << 20, allocateEarly: Bool = false) {
         self.deflateLevel = deflateLevel.map { min(9, max(0, $0)) }
         self.shuffle = shuffle
         self.chunkBytes = max(1, chunkBytes)
+        self.allocateEarly = allocateEarly
     }
 
     /// gzip level 4 (h5py's default) with shuffle.

@@ -4,6 +4,8 @@ import CHDF5
 /// goes away).
 public final class HDF5File: @unchecked Sendable {
     let id: hid_t
+    /// Set by `close()`; the deinitialiser then leaves the id alone.
+    private var isClosed = false
     /// The path the file was opened with.
     public let path: String
     /// True when opened read-only.
@@ -15,7 +17,7 @@ public final class HDF5File: @unchecked Sendable {
         self.isReadOnly = readOnly
     }
 
-    deinit { HDF5Library.locked { _ = H5Fclose(id) } }
+    deinit { HDF5Library.locked { if !isClosed { _ = H5Fclose(id) } } }
 
     /// True when `path` exists and starts with an HDF5 superblock signature.
     public static func isHDF5(path: String) -> Bool {
@@ -88,6 +90,24 @@ public final class HDF5File: @unchecked Sendable {
     public func flush() throws {
         try HDF5Library.locked {
             try HDF5Library.check(H5Fflush(id, H5F_SCOPE_GLOBAL), path: path, "cannot write the file to disk")
+        }
+    }
+
+    /// Closes the file now, writing everything HDF5 still buffers, so that the file on disk
+    /// is complete when this returns (a caller may then write into ranges HDF5 allocated).
+    /// Every group and dataset of the file must have been released first. The file must not
+    /// be used afterwards.
+    /// - Throws: `HDF5Error` when objects of the file are still open (nothing is closed
+    ///   then) or the file cannot be written.
+    public func close() throws {
+        try HDF5Library.locked {
+            guard !isClosed else { return }
+            let open = H5Fget_obj_count(id, UInt32(H5F_OBJ_DATASET | H5F_OBJ_GROUP | H5F_OBJ_DATATYPE | H5F_OBJ_ATTR | H5F_OBJ_LOCAL))
+            guard open == 0 else {
+                throw HDF5Error(path: path, operation: "cannot close the file: \(open) of its objects are still open")
+            }
+            isClosed = true
+            try HDF5Library.check(H5Fclose(id), path: path, "cannot close the file")
         }
     }
 }

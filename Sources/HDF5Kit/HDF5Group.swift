@@ -109,8 +109,8 @@ public final class HDF5Group: HDF5Node, @unchecked Sendable {
     }
 
     /// Creates the dataset `name` of `type` and `shape` (`[]` for a scalar). See
-    /// `HDF5DatasetOptions` for compression; zero-size and scalar datasets are always
-    /// stored contiguous and uncompressed (HDF5 cannot chunk them).
+    /// `HDF5DatasetOptions` for compression and early allocation; zero-size and scalar
+    /// datasets are always stored contiguous and uncompressed (HDF5 cannot chunk them).
     public func createDataset(_ name: String, type: HDF5Datatype, shape: [Int],
                               options: HDF5DatasetOptions = HDF5DatasetOptions()) throws -> HDF5Dataset {
         try HDF5Library.locked {
@@ -128,6 +128,9 @@ public final class HDF5Group: HDF5Node, @unchecked Sendable {
                     try check(H5Pset_shuffle(dcpl), object: object, "cannot add the shuffle filter")
                 }
                 try check(H5Pset_deflate(dcpl, UInt32(level)), object: object, "cannot add the deflate filter")
+            } else if options.allocateEarly {
+                try check(H5Pset_layout(dcpl, H5D_CONTIGUOUS), object: object, "cannot set the contiguous layout")
+                try check(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), object: object, "cannot set early allocation")
             }
             let lcpl = try utf8LinkPlist(object)
             defer { H5Pclose(lcpl) }
