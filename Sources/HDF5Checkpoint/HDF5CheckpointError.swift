@@ -32,6 +32,9 @@ public enum HDF5CheckpointError: Error, CustomStringConvertible {
     case sizeChanged(path: String, dataset: String, expected: Int, found: Int)
     /// A string the layout stores as an HDF5 string contains a NUL character.
     case nulInString(path: String, what: String)
+    /// Writing a tensor's bytes into the file outside HDF5 failed (disk full, I/O error, a
+    /// source file that ended early).
+    case io(path: String, tensor: String, message: String)
     /// Any other HDF5 failure (naming the file and object).
     case hdf5(HDF5Error)
 
@@ -65,6 +68,8 @@ public enum HDF5CheckpointError: Error, CustomStringConvertible {
             return "\(path) \(dataset): expected \(expected) bytes, read \(found); was the file changed while it was open?"
         case let .nulInString(path, what):
             return "\(path): \(what) contains a NUL character, which HDF5 strings cannot hold"
+        case let .io(path, tensor, message):
+            return "\(path): cannot write the bytes of \(tensor): \(message)"
         case let .hdf5(error):
             return error.description
         }

@@ -114,7 +114,9 @@ public enum HDF5CheckpointReader {
         guard let count = Shape.elementCount(shape), let bytes = resolved.dtype.byteCount(elements: count) else {
             throw HDF5CheckpointError.unsupportedType(path: path, dataset: datasetPath, type: "of shape \(Shape.describe(shape)) (too many elements)")
         }
-        let source = HDF5TensorSource(file: root.file, datasetPath: datasetPath, memoryType: resolved.memoryType, byteCount: bytes)
+        let extent = try HDF5TensorSource.extent(of: dataset, memoryType: resolved.memoryType, byteCount: bytes)
+        let source = HDF5TensorSource(file: root.file, datasetPath: datasetPath, memoryType: resolved.memoryType,
+                                      byteCount: bytes, fileExtent: extent)
         return try Tensor(name: name, dtype: resolved.dtype, shape: shape, source: source)
     }
 

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import HDF5Kit
 import WeightStore
 
@@ -14,31 +17,70 @@ public enum HDF5CheckpointWriter {
     /// write a temporary file and rename it).
     ///
     /// Tensors are streamed one by one: each source is read once, written, then
-    /// `release()`d. Without compression datasets are contiguous and written straight from
-    /// the source's bytes; with `compress`, non-empty non-scalar tensors are chunked (about
-    /// 1 MiB per chunk) with the shuffle and gzip level 4 filters.
+    /// `release()`d. Without compression datasets are contiguous. A tensor whose source has a
+    /// `fileExtent` (a mapped safetensors file, a contiguous HDF5 dataset) is copied file to
+    /// file: its dataset's space is allocated when it is created, HDF5 writes no data there,
+    /// and once HDF5 has closed the file the bytes are copied into that range
+    /// (`copy_file_range`). Other tensors are written through HDF5 from the source's bytes.
+    /// With `compress`, non-empty non-scalar tensors are chunked (about 1 MiB per chunk) with
+    /// the shuffle and gzip level 4 filters.
     /// - Parameters:
     ///   - progress: called with `(bytesDone, bytesTotal)` of tensor data after each slice.
     /// - Throws: `HDF5CheckpointError` — `.unsupportedDType` (F4, F6 types; nothing is
-    ///   written), `.nulInString` (config text with a NUL), `.hdf5` for I/O failures.
+    ///   written), `.nulInString` (config text with a NUL), `.hdf5` / `.io` for I/O failures
+    ///   (the file is then incomplete: callers write through `AtomicOutput`).
     public static func write(_ store: WeightStore, to path: String, compress: Bool = false,
                              progress: ((Int, Int) -> Void)? = nil) throws {
+        _ = try writeReporting(store, to: path, compress: compress, progress: progress)
+    }
+
+    /// How `write` moved the tensor bytes (what tests check the fast path with).
+    struct WriteReport: Equatable {
+        /// Tensors copied file to file from their source's `fileExtent`.
+        var copiedFromFiles = 0
+        /// Tensors written through HDF5 from memory (`withBytes`).
+        var writtenFromMemory = 0
+    }
+
+    /// `write`, reporting how each tensor's bytes were moved.
+    static func writeReporting(_ store: WeightStore, to path: String, compress: Bool = false,
+                               progress: ((Int, Int) -> Void)? = nil) throws -> WriteReport {
         for tensor in store.tensors where DTypeStorage(tensor.dtype) == nil {
             throw HDF5CheckpointError.unsupportedDType(path: path, tensor: tensor.name, dtype: tensor.dtype)
         }
         if let config = store.configJSON, config.utf8.contains(0) {
             throw HDF5CheckpointError.nulInString(path: path, what: "the config JSON")
         }
+        let total = store.byteCount
+        var done = 0
+        progress?(0, total)
+        let reporting: (Int) -> Void = { bytes in progress?(bytes, total) }
+        let pending: [PendingCopy]
         do {
-            try writeFile(store, path: path, compress: compress, progress: progress)
+            let file = try HDF5File.create(path, trackCreationOrder: true)
+            pending = try writeDatasets(store, to: file, compress: compress, done: &done, progress: reporting)
+            try file.close()
         } catch let error as HDF5Error {
             throw HDF5CheckpointError.hdf5(error)
         }
+        let copied = try copy(pending, into: path, done: &done, progress: reporting)
+        return WriteReport(copiedFromFiles: copied, writtenFromMemory: store.tensors.count - copied)
     }
 
-    private static func writeFile(_ store: WeightStore, path: String, compress: Bool,
-                                  progress: ((Int, Int) -> Void)?) throws {
-        let file = try HDF5File.create(path, trackCreationOrder: true)
+    /// A tensor whose dataset space is allocated at `offset` and whose bytes are copied from
+    /// `extent` once HDF5 has closed the file.
+    private struct PendingCopy {
+        let tensor: Tensor
+        let extent: FileExtent
+        let offset: Int
+    }
+
+    /// Creates the attributes, groups and datasets; writes the tensors without a file extent
+    /// (or all of them when compressing) and returns the others, whose bytes are still to be
+    /// copied. Every HDF5 object but the file is released when it returns.
+    private static func writeDatasets(_ store: WeightStore, to file: HDF5File, compress: Bool,
+                                      done: inout Int, progress: (Int) -> Void) throws -> [PendingCopy] {
+        let path = file.path
         let root = try file.root()
         try root.writeInt(layoutVersion, attribute: "transfuse_layout_version")
         try root.writeString(try JSONText.encode(store.names), attribute: "transfuse_tensor_order")
@@ -48,28 +90,75 @@ public enum HDF5CheckpointWriter {
         }
 
         let options = compress ? HDF5DatasetOptions.compressed : HDF5DatasetOptions()
-        let total = store.byteCount
-        var done = 0
-        progress?(0, total)
+        var pending: [PendingCopy] = []
         var groups: [[String]: HDF5Group] = [[]: root]
         for (tensor, components) in zip(store.tensors, CanonicalPaths.assign(store.names)) {
             let parent = try group(Array(components.dropLast()), in: &groups)
             guard let type = try DTypeStorage.datatype(for: tensor.dtype) else {
                 throw HDF5CheckpointError.unsupportedDType(path: path, tensor: tensor.name, dtype: tensor.dtype)
             }
-            let dataset = try parent.createDataset(components[components.count - 1], type: type,
-                                                   shape: tensor.shape, options: options)
+            let extent = compress ? nil : tensor.source.fileExtent.flatMap { extent in
+                extent.count == tensor.byteCount && extent.count > 0 ? extent : nil
+            }
+            let dataset = try parent.createDataset(components[components.count - 1], type: type, shape: tensor.shape,
+                                                   options: extent == nil ? options : HDF5DatasetOptions(allocateEarly: true))
             try dataset.writeString(tensor.dtype.rawValue, attribute: "dtype")
+            if let extent, let range = try dataset.rawDataRange(), range.count == extent.count {
+                pending.append(PendingCopy(tensor: tensor, extent: extent, offset: range.lowerBound))
+                continue
+            }
+            let before = done
             try tensor.source.withBytes { bytes in
                 try writeSlices(bytes, of: tensor, to: dataset, type: type) { written in
-                    progress?(done + written, total)
+                    progress(before + written)
                 }
             }
             tensor.source.release()
             done += tensor.byteCount
         }
-        groups.removeAll()
-        try file.flush()
+        return pending
+    }
+
+    /// Copies the pending tensors' bytes into the closed HDF5 file at `path`, file to file
+    /// where possible, else from the sources' bytes (a source file that is gone or changed).
+    /// - Returns: how many tensors were copied file to file.
+    private static func copy(_ pending: [PendingCopy], into path: String, done: inout Int,
+                             progress: @escaping (Int) -> Void) throws -> Int {
+        guard !pending.isEmpty else { return 0 }
+        var copiedFromFiles = 0
+        let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw HDF5CheckpointError.io(path: path, tensor: pending[0].tensor.name,
+                                         message: "cannot reopen the file: \(String(cString: strerror(errno)))")
+        }
+        var isOpen = true
+        defer { if isOpen { close(descriptor) } }
+        for item in pending {
+            let before = done
+            let report: (Int) -> Void = { written in progress(before + written) }
+            do {
+                let copied = try item.extent.copy(to: descriptor, at: item.offset, destinationPath: path,
+                                                  chunkSize: sliceBytes, progress: report)
+                if copied {
+                    copiedFromFiles += 1
+                } else {
+                    try item.tensor.source.withBytes { bytes in
+                        try FileExtent.writeAll(bytes, to: descriptor, at: item.offset, path: path, progress: report)
+                    }
+                }
+            } catch StoreError.io(let failedPath, let message) {
+                throw HDF5CheckpointError.io(path: path, tensor: item.tensor.name,
+                                             message: failedPath == path ? message : "\(failedPath): \(message)")
+            }
+            item.tensor.source.release()
+            done += item.tensor.byteCount
+        }
+        isOpen = false
+        guard close(descriptor) == 0 else {
+            throw HDF5CheckpointError.io(path: path, tensor: pending[pending.count - 1].tensor.name,
+                                         message: "close failed: \(String(cString: strerror(errno)))")
+        }
+        return copiedFromFiles
     }
 
     /// The group at `components`, created (with its parents) on first use.

@@ -1,5 +1,5 @@
 import Foundation
-import HDF5Checkpoint
+@testable import HDF5Checkpoint
 import Testing
 import TestSupport
 import WeightStore
@@ -11,8 +11,10 @@ struct InteropWriteTests {
     struct Entry: Encodable { let name: String; let dtype: String; let shape: [Int]; let sha256: String }
     struct Manifest: Encodable { let tensors: [Entry]; let metadata: [String: String]; let config: String? }
 
-    /// Writes `hdf5-written.h5`, `hdf5-written-gzip.h5` and `hdf5-written.manifest.json`
-    /// into `folder`. Check with:
+    /// Writes `hdf5-written.h5` (tensors from a memory-mapped file, so their bytes are
+    /// copied file to file), `hdf5-written-memory.h5` (the same tensors from memory, written
+    /// through HDF5), `hdf5-written-gzip.h5` and `hdf5-written.manifest.json` into `folder`.
+    /// Check each with:
     /// `python check_written.py FOLDER/hdf5-written.h5 FOLDER/hdf5-written.manifest.json`.
     static func writeInteropFiles(to folder: URL) throws {
         // h5py cannot read the opaque 8-bit float tensors as numbers but reads their bytes;
@@ -20,7 +22,12 @@ struct InteropWriteTests {
         var store = try TestStores.everything()
         store.remove("nul\u{0}byte")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        try HDF5CheckpointWriter.write(store, to: folder.appendingPathComponent("hdf5-written.h5").path)
+        let scratch = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let mapped = try FastPathTests.mapped(store, in: scratch).store
+        let fast = try HDF5CheckpointWriter.writeReporting(mapped, to: folder.appendingPathComponent("hdf5-written.h5").path)
+        #expect(fast.copiedFromFiles == store.tensors.filter { $0.byteCount > 0 }.count)
+        try HDF5CheckpointWriter.write(store, to: folder.appendingPathComponent("hdf5-written-memory.h5").path)
         try HDF5CheckpointWriter.write(store, to: folder.appendingPathComponent("hdf5-written-gzip.h5").path, compress: true)
         let entries = try store.tensors.map { tensor in
             Entry(name: tensor.name, dtype: tensor.dtype.rawValue, shape: tensor.shape, sha256: SHA256.hex(try tensor.source.data()))
