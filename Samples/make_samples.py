@@ -560,6 +560,20 @@ def train_bert(name: str, seed: int, train_ids: np.ndarray, eval_set, special, m
     return model
 
 
+def save_tokenizer(fast: PreTrainedTokenizerFast, vocab_lines: list[str], d: Path) -> None:
+    """tokenizer.json + tokenizer_config.json + vocab.txt (one token per line, in id order).
+
+    transformers 5 names its generic class `TokenizersBackend` in tokenizer_config.json,
+    which transformers 4 cannot load; `BertTokenizerFast` loads the same tokenizer.json in both.
+    """
+    fast.save_pretrained(d)
+    cfg_path = d / "tokenizer_config.json"
+    cfg = json.loads(cfg_path.read_text(encoding="utf-8"))
+    cfg["tokenizer_class"] = "BertTokenizerFast"
+    cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    (d / "vocab.txt").write_text("\n".join(vocab_lines) + "\n", encoding="utf-8")
+
+
 def make_berts(out: Path, metrics: dict, timings: dict, only: set[str], reuse: bool) -> None:
     """Datasets, tokenizer and the BERT models named in `only` (trained); with `reuse`, the
     other models are loaded from an earlier run's folders so the vanilla average can be taken
@@ -633,15 +647,15 @@ def make_berts(out: Path, metrics: dict, timings: dict, only: set[str], reuse: b
             model = train_bert(name, seed, train_ids, sets["test"], special, mask_id, n_special)
             timings[f"bert-mlm-{name}"] = round(time.time() - t1, 1)
             save_model(model, d)
-            fast.save_pretrained(d)
-            (d / "vocab.txt").write_text("\n".join(vocab_lines) + "\n", encoding="utf-8")
+        save_tokenizer(fast, vocab_lines, d)
         m = eval_mlm(model, *sets["test"])
         m["calib_loss"] = eval_mlm(model, *sets["calib"])["loss"]
         m["parameters"] = int(sum(p.numel() for p in model.parameters()))
         m.update(seed=seed, epochs=BERT_EPOCHS)
         metrics[f"bert-mlm-{name}"] = round_metrics(m)
         log(f"bert-mlm-{name}: test loss {m['loss']:.4f}, accuracy {m['accuracy']:.4f}, "
-            f"perplexity {m['perplexity']:.2f} ({timings.get(f'bert-mlm-{name}', 'reused')}s)")
+            f"perplexity {m['perplexity']:.2f}" +
+            (f" ({timings[f'bert-mlm-{name}']}s)" if f"bert-mlm-{name}" in timings else " (reused)"))
         trained[name] = model
     if len(trained) < 2:
         return
