@@ -23,7 +23,7 @@ public enum ActivationCapture {
         try model.check(dataset, source: source, needsHead: false)
         guard options.numSamples > 0 else { throw InferenceError.input(message: "--num-samples must be positive") }
         let data = dataset.slice(0..<min(dataset.count, options.numSamples))
-        var recorder = try Recorder(model: model, dataset: data, filter: options.sequenceFilter)
+        var recorder = try Recorder(model: model, dataset: data, filter: options.sequenceFilter, source: source)
         let step = max(1, options.batchSize)
         func flush() throws {
             for var matrix in recorder.drain() {
@@ -112,7 +112,7 @@ private struct Recorder {
     private let length: Int
     private let filter: SequenceFilter
 
-    init(model: TransformerModel, dataset: EvalDataset, filter: SequenceFilter) throws {
+    init(model: TransformerModel, dataset: EvalDataset, filter: SequenceFilter, source: String) throws {
         self.filter = filter
         switch model {
         case let .vit(vit):
@@ -121,7 +121,7 @@ private struct Recorder {
             mask = nil
             length = vit.config.tokens
             if case let .window(n) = filter, n > vit.config.grid {
-                throw InferenceError.input(message: "window_\(n) is larger than the \(vit.config.grid)×\(vit.config.grid) patch grid")
+                throw InferenceError.input(message: "\(source): window_\(n) is larger than the model's \(vit.config.grid)×\(vit.config.grid) patch grid (image_size \(vit.config.imageSize) / patch_size \(vit.config.patchSize))")
             }
         case .bert:
             vitTokens = nil
@@ -129,7 +129,7 @@ private struct Recorder {
             mask = dataset.tokens?.attentionMask
             length = dataset.tokens?.length ?? 0
             if case .window = filter {
-                throw InferenceError.input(message: "\(filter) applies to ViT patch grids; use all or only_cls for BERT")
+                throw InferenceError.input(message: "\(source): \(filter) applies to ViT patch grids; use all or only_cls for BERT")
             }
         }
     }
