@@ -76,6 +76,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Checkpoints", "NamingSchemes", "Transport", "Inference", "WeightStore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore"]),
+        .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore", "HDF5Kit"]),
     ]
 )

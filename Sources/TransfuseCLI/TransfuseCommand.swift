@@ -5,7 +5,7 @@ import WeightStore
 public struct TransfuseCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "transfuse",
-        abstract: "Convert, inspect, compare and fuse transformer checkpoints.",
+        abstract: "Convert, inspect, compare, evaluate and fuse transformer checkpoints.",
         discussion: """
             Reads safetensors (single, sharded, Hugging Face folders), HDF5 (Transfuse's layout, \
             flat and nested h5py layouts, Keras .h5 and .weights.h5) and .npz; writes safetensors, \
@@ -16,11 +16,12 @@ public struct TransfuseCommand: ParsableCommand {
               transfuse inspect model.safetensors
               transfuse convert model.safetensors model.h5 --compress
               transfuse diff a.safetensors b.h5 --atol 1e-6
+              transfuse fuse a b --output fused --eval test.h5
+              transfuse eval fused --data test.h5
             """,
         version: "0.1.0",
         subcommands: [InspectCommand.self, ConvertCommand.self, DiffCommand.self, FuseCommand.self,
-                      EvalCommand.self,
-                      ActivationsCommand.self]
+                      EvalCommand.self, ActivationsCommand.self, OTCommand.self]
     )
 
     public init() {}

@@ -1,0 +1,73 @@
+import Foundation
+import HDF5Kit
+import Testing
+
+/// `transfuse ot` on cost matrices written with HDF5Kit. The expected optimal costs are
+/// computed independently here (all permutations of a small problem, or a known optimum).
+@Suite struct OTCommandTests {
+    /// Writes `values` (row-major, `rows × cols`) as a float64 dataset.
+    func writeCost(_ path: String, _ name: String, rows: Int, cols: Int, _ values: [Double]) throws {
+        let file = try HDF5File.create(path)
+        try file.root().createDataset(name, type: HDF5Datatype.native(.float64), shape: [rows, cols]).write(values)
+    }
+
+    func json(_ result: CommandRunner.Result) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+    }
+
+    @Test func emdFindsTheOptimalAssignment() throws {
+        let folder = try TemporaryFolder()
+        // 4×4 costs; the optimum over all 24 permutations, by brute force.
+        let cost: [Double] = [4, 1, 3, 2,  2, 0, 5, 3,  3, 2, 2, 1,  1, 3, 4, 2]
+        try writeCost(folder.file("c.h5"), "C", rows: 4, cols: 4, cost)
+        func permutations(_ items: [Int]) -> [[Int]] {
+            items.count <= 1 ? [items] : items.flatMap { x in permutations(items.filter { $0 != x }).map { [x] + $0 } }
+        }
+        let best = permutations([0, 1, 2, 3]).map { p in p.enumerated().map { cost[$0.offset * 4 + $0.element] }.reduce(0, +) }.min()!
+        let result = try CommandRunner.run(["ot", folder.file("c.h5"), "--dataset", "C", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let out = try json(result)
+        #expect(abs((out["cost"] as? Double ?? -1) - best / 4) < 1e-12)
+        #expect(out["solver"] as? String != nil && out["seconds"] != nil && out["iterations"] != nil)
+        #expect((out["marginal_error"] as? Double ?? 1) < 1e-12)
+    }
+
+    @Test func sinkhornWritesAPlanWithTheRightMarginals() throws {
+        let folder = try TemporaryFolder()
+        let cost: [Double] = (0..<12).map { Double(($0 * 7) % 5) / 4 }
+        try writeCost(folder.file("c.h5"), "C", rows: 3, cols: 4, cost)
+        let result = try CommandRunner.run(["ot", folder.file("c.h5"), "--solver", "sinkhorn", "--reg", "0.5",
+                                            "--output", folder.file("plan.h5"), "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let plan: [Double] = try HDF5File.openReadOnly(folder.file("plan.h5")).root().openDataset("plan").read()
+        #expect(plan.count == 12 && plan.allSatisfy { $0 >= 0 })
+        for column in 0..<4 {
+            let sum = (0..<3).map { plan[$0 * 4 + column] }.reduce(0, +)
+            #expect(abs(sum - 0.25) < 1e-8)
+        }
+        let total = zip(plan, cost).map(*).reduce(0, +)
+        #expect(abs((try json(result)["cost"] as? Double ?? -1) - total) < 1e-12)
+    }
+
+    @Test(arguments: [
+        ([1.0, .nan, 0, 1], "NaN"),
+        ([1.0, -2, 0, 1], "negative"),
+    ])
+    func badCostsAreRefused(values: [Double], word: String) throws {
+        let folder = try TemporaryFolder()
+        try writeCost(folder.file("c.h5"), "C", rows: 2, cols: 2, values)
+        let result = try CommandRunner.run(["ot", folder.file("c.h5"), "--output", folder.file("plan.h5")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("c.h5"))
+        #expect(result.stderr.lowercased().contains(word.lowercased()), "\(result.stderr)")
+        #expect(folder.contents == ["c.h5"])
+    }
+
+    @Test func missingDatasetNamesTheFile() throws {
+        let folder = try TemporaryFolder()
+        try writeCost(folder.file("c.h5"), "C", rows: 2, cols: 2, [0, 1, 1, 0])
+        let result = try CommandRunner.run(["ot", folder.file("c.h5"), "--dataset", "nope"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("c.h5") && result.stderr.contains("nope"))
+    }
+}
