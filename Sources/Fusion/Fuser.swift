@@ -47,7 +47,7 @@ public enum Fuser {
             return FusionResult(store: try vanilla(inputs, anchor: anchor, weights: weights), maps: [],
                                 transportSeconds: 0, warnings: warnings)
         }
-        var aligned: [Int: [String: [Double]]] = [:]
+        var aligned: [Int: [String: [Float]]] = [:]
         var maps: [(String, TransportMap)] = []
         var seconds = 0.0
         for k in inputs.indices where k != anchorIndex {
@@ -110,13 +110,15 @@ public enum Fuser {
 
     /// Weighted sum of the aligned models and the anchor, tensor by tensor, in the anchor's
     /// order and dtypes; tensors outside the flow graph (buffers) are the anchor's.
-    static func combine(anchor: ModelView, aligned: [Int: [String: [Double]]], weights: [Double],
+    static func combine(anchor: ModelView, aligned: [Int: [String: [Float]]], weights: [Double],
                         options: FusionOptions) throws -> WeightStore {
         var tensors: [Tensor] = []
         var fusedByName: [String: Tensor] = [:]
+        var aligned = aligned
         for tensor in anchor.store.tensors {
             let spec = tensor.name
             let alignedVersions = aligned.compactMapValues { $0[spec] }
+            for k in aligned.keys { aligned[k]?[spec] = nil }   // free each aligned copy once used
             guard tensor.dtype.isFloatingPoint, alignedVersions.count == aligned.count else {
                 tensors.append(tensor)
                 continue
@@ -129,7 +131,7 @@ public enum Fuser {
                     throw FusionError.tensorShape(model: "model \(k) after alignment", tensor: spec,
                                                   expected: "\(out.count) values (\(Shape.describe(tensor.shape)))", found: "\(values.count)")
                 }
-                for j in out.indices { out[j] += c[k] * values[j] }
+                for j in out.indices { out[j] += c[k] * Double(values[j]) }
             }
             let fused = try Tensor.fromFloats(name: spec, shape: tensor.shape, values: out.map(Float.init), dtype: tensor.dtype)
             fusedByName[spec] = fused

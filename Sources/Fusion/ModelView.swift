@@ -24,7 +24,7 @@ struct ModelView {
     /// (a 1-D tensor gives one column per element of a single row when `vectorAsRow`).
     func matrix(_ name: String) throws -> Matrix {
         let t = try tensor(name)
-        let values = try t.floats().map(Double.init)
+        let values = try doubles(t)
         let rows = t.shape.first ?? 1
         let cols = rows == 0 ? 0 : values.count / max(rows, 1)
         return try Matrix(rows: rows, cols: cols, values: values)
@@ -32,7 +32,14 @@ struct ModelView {
 
     /// The values of a tensor, flattened.
     func vector(_ name: String) throws -> [Double] {
-        try tensor(name).floats().map(Double.init)
+        try doubles(try tensor(name))
+    }
+
+    /// The values as `Double`; the tensor's mapped pages are released afterwards (the fusion
+    /// reads every tensor once or twice, so keeping them would hold both models in memory).
+    private func doubles(_ t: Tensor) throws -> [Double] {
+        defer { t.source.release() }
+        return try t.floats().map(Double.init)
     }
 
     /// The tensor's last axis as rows: `[..., n]` → `n × (elements / n)` (for embeddings stored
@@ -40,7 +47,7 @@ struct ModelView {
     func channelsLast(_ name: String) throws -> Matrix {
         let t = try tensor(name)
         let n = t.shape.last ?? 1
-        let values = try t.floats().map(Double.init)
+        let values = try doubles(t)
         let m = try Matrix(rows: values.count / max(n, 1), cols: n, values: values)
         return m.transposed()
     }

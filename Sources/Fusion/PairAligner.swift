@@ -12,8 +12,9 @@ final class PairAligner {
     let activations: ActivationPair?
     let progress: (String) -> Void
 
-    /// Aligned source tensors by canonical name (shape = the anchor's).
-    private(set) var aligned: [String: [Double]] = [:]
+    /// Aligned source tensors by canonical name (shape = the anchor's), kept in `Float` (the
+    /// precision of the output) to halve the memory held until the final average.
+    private(set) var aligned: [String: [Float]] = [:]
     /// Every map computed, by its place in the flow graph, in order.
     private(set) var maps: [(name: String, map: TransportMap)] = []
     /// Seconds spent solving OT problems (cost matrices included).
@@ -32,12 +33,12 @@ final class PairAligner {
 
     // MARK: - Recording
 
-    func record(_ name: String, _ values: [Double]) { aligned[name] = values }
-    func record(_ name: String, _ m: Matrix) { aligned[name] = m.storage }
+    func record(_ name: String, _ values: [Double]) { aligned[name] = values.map(Float.init) }
+    func record(_ name: String, _ m: Matrix) { record(name, m.storage) }
     func recordMap(_ name: String, _ map: TransportMap?) { if let map { maps.append((name, map)) } }
 
     /// Copies the source tensor unaligned (shapes must be equal: checked by the fuser).
-    func copySource(_ name: String) throws { aligned[name] = try source.vector(name) }
+    func copySource(_ name: String) throws { record(name, try source.vector(name)) }
 
     // MARK: - Primitives
 
