@@ -160,6 +160,45 @@ struct FastPathTests {
         }
     }
 
+    /// A source whose extent is a directory: the kernel refuses to copy from it (EISDIR),
+    /// which stands for an I/O error in the copy phase.
+    final class UnreadableExtentSource: TensorSource, @unchecked Sendable {
+        let extent: FileExtent
+        init(_ extent: FileExtent) { self.extent = extent }
+        var byteCount: Int { extent.count }
+        var fileExtent: FileExtent? { extent }
+        func withBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+            try body(UnsafeRawBufferPointer(start: nil, count: 0))
+        }
+    }
+
+    @Test("A failure while copying is an error naming the output and tensor, and AtomicOutput leaves nothing")
+    func copyFailurePropagates() throws {
+        let folder = try temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let directory = folder.appendingPathComponent("not-a-file")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: directory.path)[.size] as? Int)
+        try #require(size >= 8)
+        let extent = try #require(FileExtent(path: directory.path, fileSize: size, offset: 0, count: 8))
+        var random = TestRandom(seed: 5)
+        let store = try WeightStore(tensors: [
+            TestStores.tensor("fine", .f32, [4], &random),
+            Tensor(name: "broken", dtype: .f32, shape: [2], source: UnreadableExtentSource(extent)),
+        ])
+        let path = folder.appendingPathComponent("out.h5").path
+        let error = try #require(throws: HDF5CheckpointError.self) {
+            try AtomicOutput.write(to: path, force: false) { tmp in try HDF5CheckpointWriter.write(store, to: tmp) }
+        }
+        guard case let .io(failedPath, tensor, _) = error else {
+            Issue.record("expected an I/O error, got \(error)")
+            return
+        }
+        #expect(tensor == "broken")
+        #expect(error.description.contains(failedPath))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["not-a-file"])
+    }
+
     @Test("HDF5File.close refuses while objects are open, then closes")
     func closeChecksOpenObjects() throws {
         let folder = try temporaryFolder()

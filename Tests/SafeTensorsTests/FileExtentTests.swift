@@ -111,6 +111,29 @@ struct FileExtentTests {
         #expect(try Data(contentsOf: URL(fileURLWithPath: fast)) == Data(contentsOf: URL(fileURLWithPath: slow)))
     }
 
+    @Test("A failure while copying is an I/O error naming the output, and AtomicOutput leaves nothing")
+    func copyFailurePropagates() throws {
+        let folder = try TestFiles.temporaryFolder()
+        defer { TestFiles.remove(folder) }
+        // The kernel refuses to copy from a directory (EISDIR): an I/O error mid-write.
+        let directory = folder.appendingPathComponent("not-a-file")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let size = try #require(try FileManager.default.attributesOfItem(atPath: directory.path)[.size] as? Int)
+        try #require(size >= 8)
+        let extent = try #require(FileExtent(path: directory.path, fileSize: size, offset: 0, count: 8))
+        let store = try WeightStore(tensors: [
+            TestFiles.tensor("fine", .f32, [4]),
+            Tensor(name: "broken", dtype: .f32, shape: [2], source: FileRangeSource(extent)),
+        ])
+        let path = folder.appendingPathComponent("out.safetensors").path
+        let error = try #require(throws: SafeTensorsError.self) {
+            try AtomicOutput.write(to: path, force: false) { tmp in try SafeTensorsWriter.write(store, to: tmp) }
+        }
+        #expect(error.name == "IOError")
+        #expect(error.description.contains("not-a-file"))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder.path) == ["not-a-file"])
+    }
+
     @Test("Mapped safetensors sources expose their slice, and a rewrite copies every tensor")
     func mappedSourcesCopied() throws {
         let folder = try TestFiles.temporaryFolder()
