@@ -32,10 +32,13 @@ public struct FusionResult: Sendable {
 /// Fuses N models into the anchor's shapes (section 7 of ALGORITHM.md).
 public enum Fuser {
     /// Fuses `inputs` by `options.method`.
-    /// - Parameter progress: receives one line per stage / layer (for stderr).
+    /// - Parameters:
+    ///   - keepMaps: return every transport map in the result (for `--save-maps` / `--plot-maps`);
+    ///     off by default, since the MLP maps of large models take hundreds of megabytes.
+    ///   - progress: receives one line per stage / layer (for stderr).
     /// - Throws: `FusionError` for incompatible models, non-finite weights, bad options —
     ///   all checked before any alignment work.
-    public static func fuse(_ inputs: [FusionInput], options: FusionOptions,
+    public static func fuse(_ inputs: [FusionInput], options: FusionOptions, keepMaps: Bool = false,
                             progress: @escaping (String) -> Void = { _ in }) throws -> FusionResult {
         let weights = try checkArguments(inputs, options)
         try FusionChecks.compatible(inputs, options: options)
@@ -63,7 +66,7 @@ public enum Fuser {
                     ActivationPair(source: s, anchor: $0, sourceLabel: inputs[k].label, anchorLabel: anchor.label) } }
             }
             let aligner = PairAligner(source: ModelView(label: inputs[k].label, model: inputs[k].model), anchor: anchor,
-                                      options: options, activations: pair, progress: progress)
+                                      options: options, activations: pair, keepMaps: keepMaps, progress: progress)
             switch anchor.architecture.family {
             case .vit: try aligner.alignViT()
             case .bert: try aligner.alignBERT()
@@ -75,7 +78,7 @@ public enum Fuser {
         if options.compat == .reference, options.modelWeights != nil {
             warnings.append("compat: reference weighs the models as the reference code does (1/N outside the encoder layers, anchor 0.5 inside); --weights is ignored")
         }
-        let store = try combine(anchor: anchor, aligned: aligned, weights: weights, options: options)
+        let store = try combine(anchor: anchor, aligned: &aligned, weights: weights, options: options)
         return FusionResult(store: store, maps: maps, transportSeconds: seconds, warnings: warnings)
     }
 
@@ -110,11 +113,10 @@ public enum Fuser {
 
     /// Weighted sum of the aligned models and the anchor, tensor by tensor, in the anchor's
     /// order and dtypes; tensors outside the flow graph (buffers) are the anchor's.
-    static func combine(anchor: ModelView, aligned: [Int: [String: [Float]]], weights: [Double],
+    static func combine(anchor: ModelView, aligned: inout [Int: [String: [Float]]], weights: [Double],
                         options: FusionOptions) throws -> WeightStore {
         var tensors: [Tensor] = []
         var fusedByName: [String: Tensor] = [:]
-        var aligned = aligned
         for tensor in anchor.store.tensors {
             let spec = tensor.name
             let alignedVersions = aligned.compactMapValues { $0[spec] }

@@ -11,6 +11,8 @@ final class PairAligner {
     let options: FusionOptions
     let activations: ActivationPair?
     let progress: (String) -> Void
+    /// Whether `maps` records the maps (they are large; only `--save-maps` / `--plot-maps` need them).
+    let keepMaps: Bool
 
     /// Aligned source tensors by canonical name (shape = the anchor's), kept in `Float` (the
     /// precision of the output) to halve the memory held until the final average.
@@ -21,7 +23,8 @@ final class PairAligner {
     private(set) var transportSeconds = 0.0
 
     init(source: ModelView, anchor: ModelView, options: FusionOptions, activations: ActivationPair?,
-         progress: @escaping (String) -> Void) {
+         keepMaps: Bool = false, progress: @escaping (String) -> Void) {
+        self.keepMaps = keepMaps
         self.source = source
         self.anchor = anchor
         self.options = options
@@ -35,7 +38,7 @@ final class PairAligner {
 
     func record(_ name: String, _ values: [Double]) { aligned[name] = values.map(Float.init) }
     func record(_ name: String, _ m: Matrix) { record(name, m.storage) }
-    func recordMap(_ name: String, _ map: TransportMap?) { if let map { maps.append((name, map)) } }
+    func recordMap(_ name: String, _ map: TransportMap?) { if keepMaps, let map { maps.append((name, map)) } }
 
     /// Copies the source tensor unaligned (shapes must be equal: checked by the fuser).
     func copySource(_ name: String) throws { record(name, try source.vector(name)) }

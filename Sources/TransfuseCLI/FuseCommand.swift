@@ -155,7 +155,7 @@ struct FuseCommand: ParsableCommand {
             }
             activationSeconds = Date().timeIntervalSince(t)
         }
-        let result = try Fuser.fuse(inputs, options: options) { StandardError.line($0) }
+        let result = try Fuser.fuse(inputs, options: options, keepMaps: saveMaps != nil || plotMaps != nil) { StandardError.line($0) }
         for warning in result.warnings { StandardError.line("warning: \(warning)") }
 
         let writeStart = Date()
