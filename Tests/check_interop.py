@@ -18,6 +18,7 @@ CASES = [
      "safetensors/written-sharded.manifest.json"),
     ("HDF5CheckpointTests/Fixtures/check_written.py", "hdf5-written.h5", "hdf5-written.manifest.json"),
     ("HDF5CheckpointTests/Fixtures/check_written.py", "hdf5-written-gzip.h5", "hdf5-written.manifest.json"),
+    ("HDF5CheckpointTests/Fixtures/check_written.py", "hdf5-written-memory.h5", "hdf5-written.manifest.json"),
 ]
 
 

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+
+/// `transfuse eval` on the bundled samples against what transformers measured (METRICS.json).
+@Suite struct EvalCommandTests {
+    func evaluate(_ models: [String], data: String) throws -> [[String: Any]] {
+        let result = try CommandRunner.run(["eval"] + models.map(SampleModels.path) + ["--data", SampleModels.path(data), "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
+        return try #require(json["models"] as? [[String: Any]])
+    }
+
+    @Test func digitViTsMatchTransformers() throws {
+        let names = ["vit-digits-a", "vit-digits-narrow"]
+        let models = try evaluate(names, data: "data/digits-test.h5")
+        #expect(models.count == 2)
+        for (name, entry) in zip(names, models) {
+            #expect((entry["path"] as? String)?.hasSuffix(name) == true, "models are reported in the order given")
+            #expect(entry["samples"] as? Int == 397)
+            let accuracy = try #require(try SampleModels.metric(name, "accuracy"))
+            let loss = try #require(try SampleModels.metric(name, "loss"))
+            // METRICS.json rounds to 6 decimals: compare the number of correct predictions exactly.
+            #expect(((entry["accuracy"] as? Double ?? -1) * 397).rounded() == (accuracy * 397).rounded(), "\(name) accuracy")
+            #expect(abs((entry["loss"] as? Double ?? -1) - loss) < 1e-4, "\(name) loss")
+        }
+    }
+
+    @Test func maskedLMBertMatchesTransformers() throws {
+        let entry = try #require(try evaluate(["bert-mlm-a"], data: "data/bert-test.h5").first)
+        let loss = try #require(try SampleModels.metric("bert-mlm-a", "loss"))
+        #expect(abs((entry["loss"] as? Double ?? -1) - loss) < 1e-4)
+        #expect(abs((entry["perplexity"] as? Double ?? -1) - exp(loss)) < 1e-2)
+        #expect(abs((entry["accuracy"] as? Double ?? -1) - (try SampleModels.metric("bert-mlm-a", "accuracy") ?? 0)) < 1e-5)
+    }
+
+    @Test func mismatchedDatasetIsAClearError() throws {
+        let result = try CommandRunner.run(["eval", SampleModels.path("vit-digits-a"), "--data", SampleModels.path("data/bert-test.h5")])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("bert-test.h5"), "\(result.stderr)")
+    }
+}
+
+/// `transfuse activations`: one [samples × tokens, width] dataset per module, standardised.
+@Suite struct ActivationsCommandTests {
+    @Test func writesStandardisedActivationsPerModule() throws {
+        let folder = try TemporaryFolder()
+        let output = folder.file("acts.h5")
+        let result = try CommandRunner.run(["activations", SampleModels.path("vit-digits-a"),
+                                            "--data", SampleModels.path("data/digits-calib.h5"),
+                                            "--output", output, "--num-samples", "20"])
+        #expect(result.status == 0, "\(result.stderr)")
+        // Inspect reads the file like any HDF5 store: one tensor per module.
+        let listing = try CommandRunner.run(["inspect", output, "--json"])
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(listing.stdout.utf8)) as? [String: Any])
+        let tensors = try #require(json["tensors"] as? [[String: Any]])
+        let shapes = Dictionary(uniqueKeysWithValues: tensors.compactMap { t in
+            (t["name"] as? String).map { ($0, t["shape"] as? [Int] ?? []) }
+        })
+        // 20 images × (16 patches + class token) rows; the MLP's first layer is 128 wide.
+        #expect(shapes["encoder.layer.0.intermediate.dense"] == [20 * 17, 128])
+        #expect(shapes["embeddings.patch_embeddings"] == [20 * 16, 64])
+        #expect(tensors.count >= 4 * 8)
+    }
+
+    @Test func refusesAnExistingOutput() throws {
+        let folder = try TemporaryFolder()
+        let output = folder.file("acts.h5")
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: output))
+        let result = try CommandRunner.run(["activations", SampleModels.path("vit-digits-a"),
+                                            "--data", SampleModels.path("data/digits-calib.h5"), "--output", output])
+        #expect(result.status == 1)
+        #expect(try String(contentsOfFile: output, encoding: .utf8) == "keep")
+    }
+}
