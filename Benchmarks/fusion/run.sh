@@ -27,6 +27,6 @@ for run in $(seq 1 "$RUNS"); do
     read -r ts trss < <(measure "$TRANSFUSE" fuse "$WORK/vit-b-0" "$WORK/vit-b-1" --output "$WORK/fused.safetensors" --force)
     read -r rs rrss < <(OPENBLAS_NUM_THREADS=2 measure "$PAPER_PYTHON" Benchmarks/fusion/reference_fuse.py "$PAPER" "$WORK/vit-b-0" "$WORK/vit-b-1")
     rfuse=$(cat "$WORK/out.txt" | tail -1)
-    awk -v r="$run" -v ts="$ts" -v trss="$trss" -v in="$INPUT_BYTES" -v rf="$rfuse" -v rs="$rs" 'BEGIN {
-        printf "| %d | %.1f | %.0f | %.0f%% | %.1f | %.1f | %.1fx | %.1fx |\n", r, ts, trss/1024, 100*trss*1024/in, rf, rs, rf/ts, rs/ts }'
+    awk -v r="$run" -v ts="$ts" -v trss="$trss" -v inb="$INPUT_BYTES" -v rf="$rfuse" -v rs="$rs" 'BEGIN {
+        printf "| %d | %.1f | %.0f | %.0f%% | %.1f | %.1f | %.1fx | %.1fx |\n", r, ts, trss/1024, 100*trss*1024/inb, rf, rs, rf/ts, rs/ts }'
 done

@@ -75,3 +75,40 @@ enum Dense {
         return out
     }
 }
+
+// MARK: - Products with transport maps (sparse when the plan is)
+
+extension Dense {
+    /// Non-zero entries `(i, j, value)` of `m` when it has at most `4·max(rows, cols)` of them
+    /// (exact OT plans have at most `rows + cols − 1`), else `nil`.
+    static func sparseEntries(_ m: Matrix) -> [(Int, Int, Double)]? {
+        let limit = 4 * max(m.rows, m.cols)
+        var entries: [(Int, Int, Double)] = []
+        for k in m.storage.indices where m.storage[k] != 0 {
+            entries.append((k / m.cols, k % m.cols, m.storage[k]))
+            if entries.count > limit { return nil }
+        }
+        return entries
+    }
+
+    /// `W · T` (`W` is `r × n0`, `T` is `n0 × n1`): the input side of a layer.
+    static func timesMap(_ w: Matrix, _ t: Matrix) -> Matrix {
+        guard let entries = sparseEntries(t) else { return multiply(w, t) }
+        var out = Matrix(rows: w.rows, cols: t.cols)
+        for (i, j, v) in entries {
+            for r in 0..<w.rows { out.storage[r * t.cols + j] += v * w.storage[r * w.cols + i] }
+        }
+        return out
+    }
+
+    /// `Tᵀ · W` (`T` is `n0 × n1`, `W` is `n0 × c`): the output side of a layer.
+    static func mapTransposedTimes(_ t: Matrix, _ w: Matrix) -> Matrix {
+        guard let entries = sparseEntries(t) else { return multiply(t, w, transposeA: true) }
+        var out = Matrix(rows: t.cols, cols: w.cols)
+        for (i, j, v) in entries {
+            let src = i * w.cols, dst = j * w.cols
+            for c in 0..<w.cols { out.storage[dst + c] += v * w.storage[src + c] }
+        }
+        return out
+    }
+}

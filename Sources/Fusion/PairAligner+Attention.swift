@@ -38,7 +38,7 @@ extension PairAligner {
                     features = Features(source: Dense.concatColumns([ks, qs]), anchor: Dense.concatColumns([ka, qa]))
                 } else {
                     let input = inMap?.inputSide(scaling)
-                    let k0a = input.map { Dense.multiply(k0, $0) } ?? k0, q0a = input.map { Dense.multiply(q0, $0) } ?? q0
+                    let k0a = input.map { Dense.timesMap(k0, $0) } ?? k0, q0a = input.map { Dense.timesMap(q0, $0) } ?? q0
                     features = Features(source: Dense.concatColumns([k0a, q0a]), anchor: Dense.concatColumns([k1, q1]))
                 }
                 let map = try solve(n.query + "+key", features, inRows: inMap?.rows, inCols: inMap?.cols)
@@ -102,7 +102,7 @@ extension PairAligner {
     func withinHeadMaps(_ n: AttentionNames, q0: Matrix, q1: Matrix, k0: Matrix, k1: Matrix, v0: Matrix, v1: Matrix,
                         inMap: TransportMap?, heads: Int) throws -> (qk: TransportMap, v: TransportMap) {
         let input = inMap?.inputSide(scaling)
-        func alignIn(_ m: Matrix) -> Matrix { input.map { Dense.multiply(m, $0) } ?? m }
+        func alignIn(_ m: Matrix) -> Matrix { input.map { Dense.timesMap(m, $0) } ?? m }
         var qkF = Features(source: Dense.concatColumns([alignIn(q0), alignIn(k0)]), anchor: Dense.concatColumns([q1, k1]))
         var vF = Features(source: alignIn(v0), anchor: v1)
         if options.alignment == .activations, let activations {

@@ -77,7 +77,7 @@ final class PairAligner {
                 throw FusionError.tensorShape(model: source.label, tensor: label, expected: "\(inMap.rows) input channels",
                                               found: w0.shapeDescription)
             }
-            w0a = Dense.multiply(w0, inMap.inputSide(scaling))
+            w0a = Dense.timesMap(w0, inMap.inputSide(scaling))
         }
         guard w0a.cols == w1.cols else {
             throw FusionError.tensorShape(model: source.label, tensor: label, expected: "\(w1.cols) input features (the anchor's)",
@@ -91,12 +91,12 @@ final class PairAligner {
             return (w0a, b0, nil)
         case let .forced(map):
             let out = map.outputSide(scaling)
-            return (Dense.multiply(out, w0a, transposeA: true), b0.map { Dense.rowTimes($0, out) }, nil)
+            return (Dense.mapTransposedTimes(out, w0a), b0.map { Dense.rowTimes($0, out) }, nil)
         case .solve:
             let f = features ?? Features(source: w0a, anchor: w1)
             let map = try solve(label, f, inRows: inMap?.rows, inCols: inMap?.cols)
             let out = map.outputSide(scaling)
-            return (Dense.multiply(out, w0a, transposeA: true), b0.map { Dense.rowTimes($0, out) }, map)
+            return (Dense.mapTransposedTimes(out, w0a), b0.map { Dense.rowTimes($0, out) }, map)
         }
     }
 
