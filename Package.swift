@@ -71,10 +71,10 @@ let package = Package(
         .testTarget(name: "CheckpointsTests", dependencies: ["Checkpoints", "WeightStore"]),
         .testTarget(name: "NamingSchemesTests", dependencies: ["NamingSchemes", "NPZ", "Checkpoints", "WeightStore"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TransportTests", dependencies: ["Transport", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "Checkpoints", "WeightStore", "HDF5Kit"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "FusionTests", dependencies: ["Fusion", "Checkpoints", "NamingSchemes", "Transport", "Inference", "WeightStore"],
+        .testTarget(name: "FusionTests", dependencies: ["Fusion", "Checkpoints", "NamingSchemes", "Transport", "Inference", "WeightStore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore", "HDF5Kit"]),
     ]

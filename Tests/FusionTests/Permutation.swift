@@ -1,3 +1,4 @@
+import TestSupport
 import Foundation
 @testable import Fusion
 import NamingSchemes
@@ -10,9 +11,9 @@ import WeightStore
 /// the embeddings. `new[i] = old[perm[i]]` on every permuted axis.
 struct PermutedCopy {
     let hidden: [Int]
-    var generator: SeededGenerator
+    var generator: SplitMix64
 
-    static func permutation(_ n: Int, _ g: inout SeededGenerator) -> [Int] { Array(0..<n).shuffled(using: &g) }
+    static func permutation(_ n: Int, _ g: inout SplitMix64) -> [Int] { Array(0..<n).shuffled(using: &g) }
 
     /// Head permutation `heads`, within-head permutation `within` (per head) → channel permutation.
     static func headPermutation(_ heads: [Int], _ within: [[Int]], headDim: Int) -> [Int] {
@@ -20,7 +21,7 @@ struct PermutedCopy {
     }
 
     static func make(_ model: CanonicalModel, seed: UInt64) throws -> WeightStore {
-        var g = SeededGenerator(seed: seed)
+        var g = SplitMix64(seed: seed)
         let a = model.architecture
         let hidden = permutation(a.hidden, &g)
         let heads = try a.requireHeads(), d = a.hidden / heads

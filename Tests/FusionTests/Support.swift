@@ -3,6 +3,7 @@ import Foundation
 @testable import Fusion
 import NamingSchemes
 import Testing
+import TestSupport
 import WeightStore
 
 /// The bundled naming-scheme registry and paths of committed fixtures and samples.
@@ -29,17 +30,8 @@ enum TestEnvironment {
     }
 }
 
-/// A small deterministic generator (SplitMix64).
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+extension SplitMix64 {
+    /// A normal sample with standard deviation `scale` (Box–Muller).
     mutating func normal(_ scale: Float) -> Float {
         let u = Float.random(in: Float.ulpOfOne..<1, using: &self), v = Float.random(in: 0..<1, using: &self)
         return scale * (-2 * Foundation.log(u)).squareRoot() * Foundation.cos(2 * .pi * v)
@@ -50,7 +42,7 @@ struct SeededGenerator: RandomNumberGenerator {
 enum RandomModels {
     static func vit(hidden: Int = 16, heads: Int = 2, layers: Int = 2, intermediate: Int = 32, patch: Int = 2,
                     image: Int = 4, channels: Int = 1, labels: Int = 3, seed: UInt64 = 1) throws -> WeightStore {
-        var g = SeededGenerator(seed: seed)
+        var g = SplitMix64(seed: seed)
         let tokens = (image / patch) * (image / patch) + 1
         var tensors: [Tensor] = []
         func add(_ name: String, _ shape: [Int], _ scale: Float = 0.5, offset: Float = 0) throws {

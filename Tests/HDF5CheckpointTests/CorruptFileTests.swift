@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Checkpoint
 import Testing
+import TestSupport
 import WeightStore
 
 /// Damaged and foreign files are refused with a message naming the file, never a crash.
@@ -44,7 +45,7 @@ struct CorruptFileTests {
     func foreign() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var random = TestRandom(seed: 11)
+        var random = SplitMix64(seed: 11)
         let cases: [(String, Data?)] = [("random.h5", random.bytes(10_000, dtype: .u8)), ("empty.h5", Data()),
                                         ("text.h5", Data("hello, this is not HDF5\n".utf8)), ("missing.h5", nil)]
         for (name, bytes) in cases {
@@ -67,7 +68,7 @@ struct CorruptFileTests {
         var valid = try Self.validFile()
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var random = TestRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         // Overwrite the metadata after the superblock with noise, several patterns.
         for trial in 0..<8 {
             let start = 96 + trial * 200

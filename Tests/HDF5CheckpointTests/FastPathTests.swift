@@ -2,6 +2,7 @@ import Foundation
 @testable import HDF5Checkpoint
 import HDF5Kit
 import Testing
+import TestSupport
 import WeightStore
 
 /// The file-to-file path: tensors whose bytes are a range of a file (a mapped safetensors
@@ -181,7 +182,7 @@ struct FastPathTests {
         let size = try #require(try FileManager.default.attributesOfItem(atPath: directory.path)[.size] as? Int)
         try #require(size >= 8)
         let extent = try #require(FileExtent(path: directory.path, fileSize: size, offset: 0, count: 8))
-        var random = TestRandom(seed: 5)
+        var random = SplitMix64(seed: 5)
         let store = try WeightStore(tensors: [
             TestStores.tensor("fine", .f32, [4], &random),
             Tensor(name: "broken", dtype: .f32, shape: [2], source: UnreadableExtentSource(extent)),

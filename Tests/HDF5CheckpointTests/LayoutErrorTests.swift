@@ -2,6 +2,7 @@ import Foundation
 import HDF5Checkpoint
 import HDF5Kit
 import Testing
+import TestSupport
 import WeightStore
 
 /// Malformed canonical files and unsupported datasets give errors naming what is wrong.
@@ -17,7 +18,7 @@ struct LayoutErrorTests {
     }
 
     private func store() throws -> WeightStore {
-        var random = TestRandom(seed: 2)
+        var random = SplitMix64(seed: 2)
         return try WeightStore(tensors: [TestStores.tensor("a.w", .f32, [2], &random), TestStores.tensor("b", .i32, [3], &random)])
     }
 

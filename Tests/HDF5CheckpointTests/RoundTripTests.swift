@@ -2,6 +2,7 @@ import Foundation
 import HDF5Checkpoint
 import HDF5Kit
 import Testing
+import TestSupport
 import WeightStore
 
 @Suite("Canonical layout round trips")
@@ -28,7 +29,7 @@ struct RoundTripTests {
     func emptyStores() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var random = TestRandom(seed: 4)
+        var random = SplitMix64(seed: 4)
         let stores = [try WeightStore(), try WeightStore(metadata: ["only": "metadata"], configJSON: ""),
                       try WeightStore(tensors: [TestStores.tensor("w", .f32, [2, 2], &random)])]
         for (index, store) in stores.enumerated() {
@@ -44,7 +45,7 @@ struct RoundTripTests {
     func storageLayout() throws {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
-        var random = TestRandom(seed: 7)
+        var random = SplitMix64(seed: 7)
         let store = try WeightStore(tensors: [
             TestStores.tensor("w", .f32, [600, 700], &random),
             TestStores.tensor("s", .f32, [], &random),
@@ -74,7 +75,7 @@ struct RoundTripTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("names.h5").path
-        var random = TestRandom(seed: 1)
+        var random = SplitMix64(seed: 1)
         let names = ["vit.encoder.layer.0.attention.query.weight", "a.b", "a.b.c", "x/y", ""]
         let store = try WeightStore(tensors: names.map { try TestStores.tensor($0, .f32, [1], &random) })
         try HDF5CheckpointWriter.write(store, to: path)
@@ -92,7 +93,7 @@ struct RoundTripTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("lazy.h5").path
-        var random = TestRandom(seed: 3)
+        var random = SplitMix64(seed: 3)
         let store = try WeightStore(tensors: [TestStores.tensor("t", .bf16, [4, 4], &random)])
         try HDF5CheckpointWriter.write(store, to: path)
         let read = try HDF5CheckpointReader.read(path: path)
@@ -135,7 +136,7 @@ struct RoundTripTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("big.h5").path
-        var random = TestRandom(seed: 9)
+        var random = SplitMix64(seed: 9)
         // 80 MiB: more than one 64 MiB slice.
         let rows = 20_480, columns = 1_024
         let big = try Tensor(name: "big", dtype: .f32, shape: [rows, columns], bytes: random.bytes(rows * columns * 4, dtype: .f32))

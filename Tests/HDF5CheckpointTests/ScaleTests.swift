@@ -1,6 +1,7 @@
 import Foundation
 @testable import HDF5Checkpoint
 import Testing
+import TestSupport
 import WeightStore
 
 @Suite("Many tensors, natural order, concurrency")
@@ -10,7 +11,7 @@ struct ScaleTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("many.h5").path
-        var random = TestRandom(seed: 17)
+        var random = SplitMix64(seed: 17)
         var tensors: [Tensor] = []
         for layer in 0..<300 {
             for part in ["attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
@@ -38,7 +39,7 @@ struct ScaleTests {
         let folder = try temporaryFolder()
         defer { try? FileManager.default.removeItem(at: folder) }
         let path = folder.appendingPathComponent("threads.h5").path
-        var random = TestRandom(seed: 23)
+        var random = SplitMix64(seed: 23)
         let store = try WeightStore(tensors: (0..<64).map { try TestStores.tensor("t.\($0)", .f32, [64, 33], &random) })
         try HDF5CheckpointWriter.write(store, to: path)
         let read = try HDF5CheckpointReader.read(path: path)
@@ -58,4 +59,4 @@ struct ScaleTests {
     }
 }
 
-extension TestRandom: RandomNumberGenerator {}
+extension SplitMix64: RandomNumberGenerator {}

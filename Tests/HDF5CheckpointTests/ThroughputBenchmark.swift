@@ -1,6 +1,7 @@
 import Foundation
 import HDF5Checkpoint
 import Testing
+import TestSupport
 import WeightStore
 
 /// Write/read throughput on a large F32 store against `cp` of the same bytes, run only when
@@ -29,7 +30,7 @@ struct ThroughputBenchmark {
         let tensorCount = 16
         let rows = megabytes * (1 << 20) / tensorCount / (4096 * 4)
         let tensorBytes = rows * 4096 * 4
-        var random = TestRandom(seed: 99)
+        var random = SplitMix64(seed: 99)
         let handle = try FileHandle(forWritingTo: { FileManager.default.createFile(atPath: raw, contents: nil); return URL(fileURLWithPath: raw) }())
         for _ in 0..<tensorCount { handle.write(random.bytes(tensorBytes, dtype: .f32)) }
         try handle.close()

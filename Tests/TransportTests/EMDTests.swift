@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Transport
 
 @Suite("Exact EMD against POT and by its properties")
@@ -35,7 +36,7 @@ struct EMDTests {
 
     @Test("a permutation cost matrix gives back the permutation", arguments: [1, 2, 5, 31, 64, 257])
     func permutationRecovered(_ n: Int) throws {
-        var rng = SplitMix(seed: UInt64(n))
+        var rng = SplitMix64(seed: UInt64(n))
         let sigma = (0..<n).shuffled(using: &rng)
         var cost = Matrix(rows: n, cols: n)
         for i in 0..<n {
@@ -57,7 +58,7 @@ struct EMDTests {
           arguments: [(16, 16), (40, 20), (20, 40), (45, 15), (9, 27), (100, 100), (120, 60)])
     func pathsAgree(_ shape: (Int, Int)) throws {
         let (n, m) = shape
-        var rng = SplitMix(seed: UInt64(n * 1000 + m))
+        var rng = SplitMix64(seed: UInt64(n * 1000 + m))
         let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double.random(in: 0..<1, using: &rng) })
         let fast = try EMD.solve(cost: cost)
         #expect(fast.solver == .emdAssignment)
@@ -72,7 +73,7 @@ struct EMDTests {
           arguments: [(60, 20), (20, 60), (64, 64), (96, 3), (5, 100)])
     func pathsAgreeWithTies(_ shape: (Int, Int)) throws {
         let (n, m) = shape
-        var rng = SplitMix(seed: UInt64(n * 7919 + m))
+        var rng = SplitMix64(seed: UInt64(n * 7919 + m))
         let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double(Int.random(in: 0..<3, using: &rng)) })
         let fast = try EMD.solve(cost: cost)
         let a = [Double](repeating: 1 / Double(n), count: n), b = [Double](repeating: 1 / Double(m), count: m)
@@ -83,7 +84,7 @@ struct EMDTests {
 
     @Test("deterministic: the same input gives the same plan")
     func deterministic() throws {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         let cost = try Matrix(rows: 30, cols: 30, values: (0..<900).map { _ in Double(Int.random(in: 0..<3, using: &rng)) })
         let first = try EMD.solve(cost: cost), second = try EMD.solve(cost: cost)
         #expect(first.plan == second.plan)
@@ -95,7 +96,7 @@ struct EMDTests {
     @Test("LinearAssignment returns an optimal permutation")
     func linearAssignment() throws {
         // Brute force over all permutations of 6.
-        var rng = SplitMix(seed: 3)
+        var rng = SplitMix64(seed: 3)
         let cost = try Matrix(rows: 6, cols: 6, values: (0..<36).map { _ in Double(Int.random(in: -5..<20, using: &rng)) })
         let (sigma, total) = try LinearAssignment.solve(cost)
         #expect(Set(sigma).count == 6)
@@ -109,15 +110,3 @@ struct EMDTests {
     }
 }
 
-/// Small deterministic generator for test data (SplitMix64).
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

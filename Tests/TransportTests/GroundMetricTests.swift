@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Transport
 
 @Suite("Ground metric against the paper's GroundMetric")
@@ -25,7 +26,7 @@ struct GroundMetricTests {
 
     @Test("a row and its copy are at distance exactly zero (no cancellation error)")
     func exactZeroForCopies() throws {
-        var rng = SplitMix(seed: 17)
+        var rng = SplitMix64(seed: 17)
         let x = try Matrix(rows: 50, cols: 33, values: (0..<(50 * 33)).map { _ in Double.random(in: -100..<100, using: &rng) })
         let c = try GroundMetric(norm: .none).process(x, x)
         for i in 0..<50 { #expect(c[i, i] == 0) }

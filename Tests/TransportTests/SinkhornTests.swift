@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Transport
 
 @Suite("Sinkhorn against POT and between its variants")
@@ -79,7 +80,7 @@ struct SinkhornTests {
 
     @Test("zeros in both marginals: finite plan with zero rows and columns, standard and log agree")
     func zerosInBothMarginals() throws {
-        var rng = SplitMix(seed: 11)
+        var rng = SplitMix64(seed: 11)
         let n = 20, m = 26
         let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double.random(in: 0..<1, using: &rng) })
         var a = (0..<n).map { _ in Double.random(in: 0.1..<1, using: &rng) }
@@ -99,7 +100,7 @@ struct SinkhornTests {
 
     @Test("tiny regularisation never gives NaN or Inf; marginals hold when converged", arguments: [1e-3, 1e-4, 1e-6])
     func tinyRegularisation(_ reg: Double) throws {
-        var rng = SplitMix(seed: 5)
+        var rng = SplitMix64(seed: 5)
         let n = 40, m = 30
         let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double.random(in: 0..<1, using: &rng) })
         let result = try Sinkhorn(reg: reg, maxIterations: 5000).solve(cost: cost)
@@ -129,7 +130,7 @@ struct SinkhornTests {
 
     @Test("the iteration cap gives a warning, not an error")
     func capWarning() throws {
-        var rng = SplitMix(seed: 9)
+        var rng = SplitMix64(seed: 9)
         let cost = try Matrix(rows: 10, cols: 12, values: (0..<120).map { _ in Double.random(in: 0..<1, using: &rng) })
         for domain in Sinkhorn.Domain.allCases {
             let result = try Sinkhorn(reg: 0.01, maxIterations: 3, stopThreshold: 0, domain: domain).solve(cost: cost)
@@ -140,7 +141,7 @@ struct SinkhornTests {
 
     @Test("one and two threads give the same plan on a problem large enough to split")
     func threadsAgree() throws {
-        var rng = SplitMix(seed: 13)
+        var rng = SplitMix64(seed: 13)
         let n = 300, m = 260
         let cost = try Matrix(rows: n, cols: m, values: (0..<(n * m)).map { _ in Double.random(in: 0..<1, using: &rng) })
         for domain in [Sinkhorn.Domain.standard, .log] {

@@ -1,19 +1,9 @@
+import TestSupport
 import Foundation
 import WeightStore
 
-/// Deterministic test data (SplitMix64), so failures reproduce.
-struct TestRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// Deterministic test data, so failures reproduce.
+extension SplitMix64 {
     /// `count` random bytes; for BOOL only 0 and 1.
     mutating func bytes(_ count: Int, dtype: DType) -> Data {
         var data = Data(count: count)
@@ -35,14 +25,14 @@ struct TestRandom {
 
 enum TestStores {
     /// A tensor of `dtype` and `shape` filled with random bytes.
-    static func tensor(_ name: String, _ dtype: DType, _ shape: [Int], _ random: inout TestRandom) throws -> Tensor {
+    static func tensor(_ name: String, _ dtype: DType, _ shape: [Int], _ random: inout SplitMix64) throws -> Tensor {
         let count = dtype.byteCount(elements: Shape.elementCount(shape)!)!
         return try Tensor(name: name, dtype: dtype, shape: shape, bytes: random.bytes(count, dtype: dtype))
     }
 
     /// Every storable dtype, empty and scalar tensors, odd names, metadata and a config.
     static func everything() throws -> WeightStore {
-        var random = TestRandom(seed: 42)
+        var random = SplitMix64(seed: 42)
         let dtypes: [DType] = [.f64, .f32, .f16, .bf16, .i64, .i32, .i16, .i8, .u8, .u16, .u32, .u64, .bool, .c64,
                                .f8E4M3, .f8E5M2]
         var tensors: [Tensor] = []

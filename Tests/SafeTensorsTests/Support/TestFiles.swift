@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import WeightStore
 @testable import SafeTensors
 
@@ -39,19 +40,6 @@ enum TestFiles {
     /// The raw bytes of a tensor.
     static func bytes(of tensor: Tensor) throws -> [UInt8] {
         try tensor.withBytes { [UInt8]($0) }
-    }
-}
-
-/// SplitMix64: a tiny seeded generator so corpora are the same on every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
