@@ -57,8 +57,7 @@ struct EvalCommand: ParsableCommand {
             let progress = SampleProgress(label: path)
             let result = try runner.evaluate(dataset, source: path, batchSize: batch) { progress.update($0, $1) }
             progress.finish(seconds: Date().timeIntervalSince(started))
-            results.append(EvalReport.Model(path: path, accuracy: result.accuracy, loss: result.loss,
-                                            perplexity: result.perplexity, samples: result.samples))
+            results.append(EvalReport.Model(path: path, evaluation: result))
         }
         let report = EvalReport(dataset: data, task: dataset.task.rawValue, models: results)
         if json {
@@ -78,6 +77,17 @@ struct EvalReport: Encodable {
         /// Masked LM only (omitted from the JSON otherwise).
         let perplexity: Double?
         let samples: Int
+        /// `parent`, `vanilla` or `fused` in `fuse --eval`'s report (omitted by `eval`).
+        var role: String? = nil
+
+        init(path: String, evaluation: Evaluation, role: String? = nil) {
+            self.path = path
+            accuracy = evaluation.accuracy
+            loss = evaluation.loss
+            perplexity = evaluation.perplexity
+            samples = evaluation.samples
+            self.role = role
+        }
     }
     let dataset: String
     let task: String
@@ -86,18 +96,20 @@ struct EvalReport: Encodable {
     /// An aligned text table, one row per model in the order given.
     func table() -> String {
         let mlm = models.contains { $0.perplexity != nil }
-        var header = ["model", "samples", "accuracy", "loss"]
+        let roles = models.contains { $0.role != nil }
+        var header = ["model"] + (roles ? ["role"] : []) + ["samples", "accuracy", "loss"]
         if mlm { header.append("perplexity") }
         var rows = [header]
         for m in models {
-            var row = [m.path, String(m.samples), String(format: "%.4f", m.accuracy), String(format: "%.4f", m.loss)]
+            var row = [m.path] + (roles ? [m.role ?? ""] : [])
+            row += [String(m.samples), String(format: "%.4f", m.accuracy), String(format: "%.4f", m.loss)]
             if mlm { row.append(m.perplexity.map { String(format: "%.3f", $0) } ?? "") }
             rows.append(row)
         }
         let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
         let lines = rows.map { row in
             row.enumerated().map { c, cell in
-                c == 0 ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
+                c == 0 || (roles && c == 1) ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
                        : String(repeating: " ", count: widths[c] - cell.count) + cell
             }.joined(separator: "  ")
         }

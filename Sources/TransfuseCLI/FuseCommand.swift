@@ -174,10 +174,11 @@ struct FuseCommand: ParsableCommand {
         var report = FuseReport(output: output, method: options.method.rawValue, anchor: options.anchor,
                                 timings: .init(activations: activationSeconds, transport: result.transportSeconds,
                                                writing: writeSeconds, total: total),
-                                evaluations: nil)
+                                evaluation: nil)
         if let eval {
-            report.evaluations = try evaluate(eval, inputs: inputs, fused: result.store, options: options)
-            if !json { FuseReport.printTable(report.evaluations ?? []) }
+            let evaluation = try evaluate(eval, inputs: inputs, fused: result.store, options: options)
+            report.evaluation = evaluation
+            if !json { print(evaluation.table()) }
         }
         if json { try JSONOutput.print(report) }
     }
@@ -187,43 +188,45 @@ struct FuseCommand: ParsableCommand {
     }
 
     /// Parents, vanilla average (when the shapes agree) and the fused model on `path`.
-    func evaluate(_ path: String, inputs: [FusionInput], fused: WeightStore, options: FusionOptions) throws -> [FuseReport.Entry] {
+    func evaluate(_ path: String, inputs: [FusionInput], fused: WeightStore, options: FusionOptions) throws -> EvalReport {
         let dataset = try EvalDataset.read(path)
-        var entries: [FuseReport.Entry] = []
+        var entries: [EvalReport.Model] = []
         func run(_ store: WeightStore, _ label: String, role: String) throws {
             StandardError.line("evaluating \(label) on \(path)")
             let model = try TransformerModel(store: store, source: label, heads: heads)
-            entries.append(.init(model: label, role: role, evaluation: try model.evaluate(dataset, source: label)))
+            entries.append(.init(path: label, evaluation: try model.evaluate(dataset, source: label), role: role))
         }
         for input in inputs { try run(input.model.store, input.label, role: "parent") }
         var vanillaOptions = options
         vanillaOptions.method = .vanilla
         if let vanilla = try? Fuser.fuse(inputs, options: vanillaOptions) { try run(vanilla.store, "vanilla average", role: "vanilla") }
         try run(fused, output, role: "fused")
-        return entries
+        return EvalReport(dataset: path, task: dataset.task.rawValue, models: entries)
     }
 }
 
-/// What `fuse --json` prints.
+/// What `fuse --json` prints: the output, method, anchor and timings, and with `--eval` the
+/// keys of `eval --json` (`dataset`, `task`, `models`) with a `role` per model entry.
 struct FuseReport: Encodable {
     struct Timings: Encodable { var activations, transport, writing, total: Double }
-    struct Entry: Encodable {
-        var model: String
-        var role: String
-        var evaluation: Evaluation
-    }
     var output: String
     var method: String
     var anchor: Int
     var timings: Timings
-    var evaluations: [Entry]?
+    var evaluation: EvalReport?
 
-    static func printTable(_ entries: [Entry]) {
-        let width = max(10, entries.map(\.model.count).max() ?? 10)
-        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
-        print(pad("model", width) + "  role     accuracy   loss")
-        for e in entries {
-            print(pad(e.model, width) + "  " + pad(e.role, 7) + String(format: "  %7.2f%%  %7.4f", 100 * e.evaluation.accuracy, e.evaluation.loss))
+    enum Keys: String, CodingKey { case output, method, anchor, timings, dataset, task, models }
+
+    func encode(to encoder: Encoder) throws {
+        var container = encoder.container(keyedBy: Keys.self)
+        try container.encode(output, forKey: .output)
+        try container.encode(method, forKey: .method)
+        try container.encode(anchor, forKey: .anchor)
+        try container.encode(timings, forKey: .timings)
+        if let evaluation {
+            try container.encode(evaluation.dataset, forKey: .dataset)
+            try container.encode(evaluation.task, forKey: .task)
+            try container.encode(evaluation.models, forKey: .models)
         }
     }
 }

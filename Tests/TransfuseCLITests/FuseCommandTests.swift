@@ -14,9 +14,12 @@ import Testing
         ])
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
-        let entries = try #require(json["evaluations"] as? [[String: Any]])
+        // Shaped like `eval --json`, with a role per entry.
+        #expect(json["task"] as? String == "image-classification")
+        let entries = try #require(json["models"] as? [[String: Any]])
+        #expect(entries.allSatisfy { $0["path"] is String && $0["samples"] as? Int == 397 })
         func accuracy(_ role: String) -> Double? {
-            (entries.first { $0["role"] as? String == role }?["evaluation"] as? [String: Any])?["accuracy"] as? Double
+            entries.first { $0["role"] as? String == role }?["accuracy"] as? Double
         }
         let vanilla = try #require(accuracy("vanilla"))
         let fused = try #require(accuracy("fused"))
