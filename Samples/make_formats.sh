@@ -1,0 +1,34 @@
+#!/bin/sh
+# Makes Samples/formats/: copies of one digit ViT and one masked-LM BERT in other formats and
+# naming schemes, for `transfuse inspect`, `convert` and `diff` to show. Run from the repository
+# root after building:  sh Samples/make_formats.sh [path/to/transfuse]
+# (default: .build/release/transfuse). Deterministic: the outputs depend only on the sample models.
+set -eu
+T="${1:-.build/release/transfuse}"
+OUT=Samples/formats
+mkdir -p "$OUT"
+"$T" convert Samples/vit-digits-a "$OUT/vit-digits-a.h5" --force
+"$T" convert Samples/vit-digits-a "$OUT/vit-digits-a-timm.safetensors" --scheme timm-vit --force
+"$T" convert Samples/bert-mlm-a "$OUT/bert-mlm-a.h5" --force
+"$T" convert Samples/bert-mlm-a "$OUT/bert-mlm-a-tf.safetensors" --scheme tf-bert --force
+
+# A cost matrix for `transfuse ot` (needs numpy, h5py, safetensors: PY defaults to the fixtures
+# venv): Euclidean distances between the out-neurons (weight rows) of layer 0's MLP of the digit
+# ViTs b and a, 128 × 128 float64, dataset C, the ground metric weights-mode fusion uses.
+PY="${PY:-.venv-fixtures/bin/python}"
+"$PY" - "$OUT/cost-vit-mlp0.h5" <<'PYEOF'
+import sys
+import h5py
+import numpy as np
+from safetensors.numpy import load_file
+
+name = "vit.encoder.layer.0.intermediate.dense.weight"
+a = load_file("Samples/vit-digits-b/model.safetensors")[name].astype(np.float64)
+b = load_file("Samples/vit-digits-a/model.safetensors")[name].astype(np.float64)
+cost = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=-1))
+with h5py.File(sys.argv[1], "w", track_order=False) as f:
+    d = f.create_dataset("C", data=cost, track_times=False)
+    d.attrs["description"] = np.bytes_(
+        "Euclidean distances between the rows of " + name + " of vit-digits-b (rows) and vit-digits-a (columns)")
+PYEOF
+echo "wrote $OUT/cost-vit-mlp0.h5"
