@@ -32,3 +32,27 @@ with h5py.File(sys.argv[1], "w", track_order=False) as f:
         "Euclidean distances between the rows of " + name + " of vit-digits-b (rows) and vit-digits-a (columns)")
 PYEOF
 echo "wrote $OUT/cost-vit-mlp0.h5"
+
+# A paper-style experiment file for `transfuse fuse --config` (the README's example).
+cat > "$OUT/fuse-reference.yaml" <<'YAMLEOF'
+# The fusion: section of an experiment file of the paper's code (hf_vit_fusion), weights-based
+# alignment with exact EMD, plus Transfuse's `compat: reference` (reproduce the paper's code).
+# Other sections (model:, data:, ...) are ignored by `transfuse fuse --config`.
+fusion:
+  num_models: 2
+  type: wts
+  resid_policy: mean
+  fuse_src_embed: True
+  fuse_sa: True
+  qk_fusion: separate
+  fuse_norm: True
+  fuse_fc: True
+  fuse_bias: True
+  fuse_gen: True
+  ot_solver: emd
+  gnd_metric:
+    type: euclidean
+    norm: max
+  compat: reference
+YAMLEOF
+echo "wrote $OUT/fuse-reference.yaml"
