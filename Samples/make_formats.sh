@@ -56,3 +56,21 @@ fusion:
   compat: reference
 YAMLEOF
 echo "wrote $OUT/fuse-reference.yaml"
+
+# A Hugging Face `tf_model.h5` folder (legacy Keras HDF5, TF BERT names) of bert-mlm-a, written by
+# transformers 4.46.3's own TensorFlow model (`from_pt=True`; transformers 5 has no TF models).
+# Needs TF_H5_PATH: the unzipped transformers 4.46.3 wheel and tf-keras 2.21 on one PYTHONPATH, as
+# Tests/NamingSchemesTests/Fixtures/make_tf_h5_fixtures.py describes (and tensorflow 2.21 in $PY).
+if [ -n "${TF_H5_PATH:-}" ]; then
+    PYTHONPATH="$TF_H5_PATH" TF_CPP_MIN_LOG_LEVEL=3 "$PY" - "$OUT/bert-mlm-a-tf-h5" <<'PYEOF'
+import sys
+import transformers
+from transformers import TFBertForMaskedLM
+
+assert transformers.__version__ == "4.46.3", transformers.__version__
+TFBertForMaskedLM.from_pretrained("Samples/bert-mlm-a", from_pt=True).save_pretrained(sys.argv[1])
+PYEOF
+    echo "wrote $OUT/bert-mlm-a-tf-h5"
+else
+    echo "note: TF_H5_PATH unset: $OUT/bert-mlm-a-tf-h5 (tf_model.h5) not regenerated"
+fi

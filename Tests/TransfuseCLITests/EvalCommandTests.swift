@@ -72,3 +72,23 @@ import Testing
         #expect(try String(contentsOfFile: output, encoding: .utf8) == "keep")
     }
 }
+
+/// The sample BERT as a real Hugging Face `tf_model.h5` (written by transformers 4.46.3's
+/// TensorFlow model): Transfuse reads the Keras file, maps the TF names, and gets the same model.
+@Suite struct KerasSampleTests {
+    @Test func tfModelH5MatchesThePyTorchSample() throws {
+        let folder = try TemporaryFolder()
+        let keras = SampleModels.path("formats/bert-mlm-a-tf-h5")
+        for (source, target) in [(keras, "keras.safetensors"), (SampleModels.path("bert-mlm-a"), "torch.safetensors")] {
+            let converted = try CommandRunner.run(["convert", source, folder.file(target), "--scheme", "canonical"])
+            #expect(converted.status == 0, "\(converted.stderr)")
+        }
+        let diff = try CommandRunner.run(["diff", folder.file("keras.safetensors"), folder.file("torch.safetensors")])
+        #expect(diff.status == 0, "\(diff.stdout)")
+        let eval = try CommandRunner.run(["eval", keras, "--data", SampleModels.path("data/bert-test.h5"), "--json"])
+        #expect(eval.status == 0, "\(eval.stderr)")
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
+        let loss = try #require((json["models"] as? [[String: Any]])?.first?["loss"] as? Double)
+        #expect(abs(loss - (try SampleModels.metric("bert-mlm-a", "loss") ?? 0)) < 1e-4)
+    }
+}
