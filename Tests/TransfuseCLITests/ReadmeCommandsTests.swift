@@ -110,6 +110,9 @@ struct ReadmeCommandsTests {
     func commandsRun() throws {
         let examples = Self.examples(in: try Self.readme())
         let root = SampleModels.root.path
+        // The README's tour follows `make demo`, which creates demo-output/ (git-ignored); a fresh
+        // clone has none, and Transfuse never creates the folder an output goes into.
+        try FileManager.default.createDirectory(atPath: root + "/demo-output", withIntermediateDirectories: true)
         for example in examples {
             let words = Self.words(example.command)
             let result = try CommandRunner.run(Array(words.dropFirst()), currentDirectory: root)
