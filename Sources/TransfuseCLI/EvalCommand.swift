@@ -99,20 +99,14 @@ struct EvalReport: Encodable {
         let roles = models.contains { $0.role != nil }
         var header = ["model"] + (roles ? ["role"] : []) + ["samples", "accuracy", "loss"]
         if mlm { header.append("perplexity") }
-        var rows = [header]
-        for m in models {
+        let rows = models.map { m in
             var row = [m.path] + (roles ? [m.role ?? ""] : [])
             row += [String(m.samples), String(format: "%.4f", m.accuracy), String(format: "%.4f", m.loss)]
             if mlm { row.append(m.perplexity.map { String(format: "%.3f", $0) } ?? "") }
-            rows.append(row)
+            return row
         }
-        let widths = header.indices.map { c in rows.map { $0[c].count }.max() ?? 0 }
-        let lines = rows.map { row in
-            row.enumerated().map { c, cell in
-                c == 0 || (roles && c == 1) ? cell.padding(toLength: widths[c], withPad: " ", startingAt: 0)
-                       : String(repeating: " ", count: widths[c] - cell.count) + cell
-            }.joined(separator: "  ")
-        }
+        let firstNumber = roles ? 2 : 1
+        let lines = TextTable.render(header: header, rows: rows, rightAligned: Set(firstNumber..<header.count))
         return (["\(dataset) (\(task))"] + lines).joined(separator: "\n")
     }
 }
