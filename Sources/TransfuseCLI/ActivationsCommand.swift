@@ -44,8 +44,7 @@ struct ActivationsCommand: ParsableCommand {
     @Option(help: "Samples per forward batch.")
     var batch: Int = 32
 
-    @Option(help: "Attention heads, when the config does not say.")
-    var heads: Int?
+    @OptionGroup var schemeOptions: SchemeOptions
 
     @Flag(help: "Overwrite the output if it exists.")
     var force = false
@@ -59,12 +58,11 @@ struct ActivationsCommand: ParsableCommand {
         guard ActivationNormalization(rawValue: normalize) != nil else {
             throw ValidationError("--normalize must be standardize, center, l2 or none, not '\(normalize)'")
         }
-        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
     }
 
     func run() throws {
-        let registry = try SchemeRegistry.load()
-        let runner = try InferenceModels.load(model, heads: heads, registry: registry)
+        let registry = try schemeOptions.registry()
+        let runner = try InferenceModels.load(model, heads: schemeOptions.heads, registry: registry)
         let dataset = try EvalDataset.read(data, limit: numSamples)
         let options = ActivationOptions(numSamples: numSamples, sequenceFilter: SequenceFilter(name: seqFilter)!,
                                         normalization: ActivationNormalization(rawValue: normalize)!, batchSize: batch)

@@ -34,8 +34,7 @@ struct EvalCommand: ParsableCommand {
     @Option(help: "Evaluate only the first N samples.")
     var limit: Int?
 
-    @Option(help: "Attention heads, when the config does not say.")
-    var heads: Int?
+    @OptionGroup var schemeOptions: SchemeOptions
 
     @Flag(help: "Print one JSON object: dataset, task, models [{path, accuracy, loss, perplexity (masked LM), samples}].")
     var json = false
@@ -44,15 +43,14 @@ struct EvalCommand: ParsableCommand {
         guard !models.isEmpty else { throw ValidationError("give at least one model") }
         guard batch > 0 else { throw ValidationError("--batch must be positive") }
         if let limit, limit <= 0 { throw ValidationError("--limit must be positive") }
-        if let heads, heads <= 0 { throw ValidationError("--heads must be positive") }
     }
 
     func run() throws {
-        let registry = try SchemeRegistry.load()
+        let registry = try schemeOptions.registry()
         let dataset = try EvalDataset.read(data, limit: limit)
         var results: [EvalReport.Model] = []
         for path in models {
-            let runner = try InferenceModels.load(path, heads: heads, registry: registry)
+            let runner = try InferenceModels.load(path, heads: schemeOptions.heads, registry: registry)
             let started = Date()
             let progress = SampleProgress(label: path)
             let result = try runner.evaluate(dataset, source: path, batchSize: batch) { progress.update($0, $1) }

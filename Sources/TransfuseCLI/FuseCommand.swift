@@ -68,8 +68,7 @@ struct FuseCommand: ParsableCommand {
     @Option(help: "Naming scheme of the output. Default: the anchor's.")
     var scheme: String?
 
-    @Option(help: "Attention head count, when the configs do not say.")
-    var heads: Int?
+    @OptionGroup var schemeOptions: SchemeOptions
 
     @Option(name: .customLong("save-maps"), help: "Write every transport map to this file (.safetensors or .h5), named by its place in the flow graph.")
     var saveMaps: String?
@@ -132,10 +131,10 @@ struct FuseCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         let options = try resolvedOptions()
-        let registry = try SchemeRegistry.load()
+        let registry = try schemeOptions.registry()
         var inputs: [FusionInput] = []
         for path in models {
-            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: heads, registry: registry)
+            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
             inputs.append(FusionInput(label: path, model: model))
         }
         var activationSeconds = 0.0
@@ -161,7 +160,7 @@ struct FuseCommand: ParsableCommand {
         let writeStart = Date()
         let anchorModel = inputs[options.anchor].model
         let target = scheme ?? anchorModel.detected.scheme
-        let store = try SchemeConverter.fromCanonical(result.store, to: target, heads: heads ?? anchorModel.architecture.heads,
+        let store = try SchemeConverter.fromCanonical(result.store, to: target, heads: schemeOptions.heads ?? anchorModel.architecture.heads,
                                                       registry: registry)
         try Checkpoint.write(store, to: output, options: WriteOptions(force: force))
         if let saveMaps { try Checkpoint.write(try MapExport.store(result.maps), to: saveMaps, options: WriteOptions(force: force)) }
@@ -193,7 +192,7 @@ struct FuseCommand: ParsableCommand {
         var entries: [EvalReport.Model] = []
         func run(_ store: WeightStore, _ label: String, role: String) throws {
             StandardError.line("evaluating \(label) on \(path)")
-            let model = try TransformerModel(store: store, source: label, heads: heads)
+            let model = try TransformerModel(store: store, source: label, heads: schemeOptions.heads)
             entries.append(.init(path: label, evaluation: try model.evaluate(dataset, source: label), role: role))
         }
         for input in inputs { try run(input.model.store, input.label, role: "parent") }
