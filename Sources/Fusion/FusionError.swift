@@ -15,6 +15,8 @@ public enum FusionError: Error, CustomStringConvertible, Equatable, Sendable {
     case activations(String)
     /// Optimal transport failed for a layer.
     case transport(layer: String, reason: String)
+    /// The post-fusion statistics correction cannot run (calibration data, maps, shapes).
+    case repair(String)
 
     public var description: String {
         switch self {
@@ -32,6 +34,8 @@ public enum FusionError: Error, CustomStringConvertible, Equatable, Sendable {
             return "activations: \(text)"
         case let .transport(layer, reason):
             return "optimal transport for \(layer) failed: \(reason)"
+        case let .repair(text):
+            return "repair: \(text)"
         }
     }
 }
