@@ -57,6 +57,28 @@ fusion:
 YAMLEOF
 echo "wrote $OUT/fuse-reference.yaml"
 
+# A keras-hub `.weights.h5` of bert-mlm-a's encoder, written by keras-hub itself (its Hugging Face
+# converter builds a BertBackbone, Keras 3 saves the weights). A BertBackbone has no masked-LM
+# head and always has a pooler, which the MLM sample lacks: the copy gets an identity pooler
+# (weight = I, bias = 0); every other tensor is bert-mlm-a's (a test checks this bit for bit).
+KERAS_BACKEND=torch TF_CPP_MIN_LOG_LEVEL=3 "$PY" - "$OUT/bert-mlm-a-keras-hub.weights.h5" <<'PYEOF'
+import os, shutil, sys, tempfile
+import numpy as np
+from safetensors.numpy import load_file, save_file
+import keras_hub
+
+with tempfile.TemporaryDirectory() as folder:
+    weights = load_file("Samples/bert-mlm-a/model.safetensors")
+    hidden = weights["bert.embeddings.word_embeddings.weight"].shape[1]
+    weights["bert.pooler.dense.weight"] = np.eye(hidden, dtype=np.float32)
+    weights["bert.pooler.dense.bias"] = np.zeros(hidden, dtype=np.float32)
+    save_file(weights, os.path.join(folder, "model.safetensors"), metadata={"format": "pt"})
+    for name in ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt"):
+        shutil.copy(os.path.join("Samples/bert-mlm-a", name), folder)
+    keras_hub.models.BertBackbone.from_preset(folder).save_weights(sys.argv[1])
+PYEOF
+echo "wrote $OUT/bert-mlm-a-keras-hub.weights.h5"
+
 # A Hugging Face `tf_model.h5` folder (legacy Keras HDF5, TF BERT names) of bert-mlm-a, written by
 # transformers 4.46.3's own TensorFlow model (`from_pt=True`; transformers 5 has no TF models).
 # Needs TF_H5_PATH: the unzipped transformers 4.46.3 wheel and tf-keras 2.21 on one PYTHONPATH, as

@@ -1,5 +1,7 @@
+import Checkpoints
 import Foundation
 import Testing
+import WeightStore
 
 /// `transfuse eval` on the bundled samples against what transformers measured (METRICS.json).
 @Suite struct EvalCommandTests {
@@ -90,5 +92,33 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: Data(eval.stdout.utf8)) as? [String: Any])
         let loss = try #require((json["models"] as? [[String: Any]])?.first?["loss"] as? Double)
         #expect(abs(loss - (try SampleModels.metric("bert-mlm-a", "loss") ?? 0)) < 1e-4)
+    }
+
+    /// keras-hub's own `.weights.h5` of the sample's encoder (its HF converter, Keras 3 save):
+    /// every canonical tensor equals bert-mlm-a's bit for bit; only the identity pooler that a
+    /// keras-hub backbone requires is extra, and the MLM head (not part of a backbone) is absent.
+    @Test func kerasHubWeightsMatchThePyTorchSample() throws {
+        let folder = try TemporaryFolder()
+        let kerasHub = SampleModels.path("formats/bert-mlm-a-keras-hub.weights.h5")
+        let inspect = try CommandRunner.run(["inspect", kerasHub, "--json"])
+        #expect(inspect.status == 0, "\(inspect.stderr)")
+        #expect(inspect.stdout.contains("keras-hub-bert"))
+        for (source, target) in [(kerasHub, "keras-hub.safetensors"), (SampleModels.path("bert-mlm-a"), "torch.safetensors")] {
+            let converted = try CommandRunner.run(["convert", source, folder.file(target), "--scheme", "canonical"])
+            #expect(converted.status == 0, "\(converted.stderr)")
+        }
+        let keras = try Checkpoint.read(folder.file("keras-hub.safetensors"))
+        let torch = try Checkpoint.read(folder.file("torch.safetensors"))
+        let encoder = torch.tensors.filter { !$0.name.hasPrefix("cls.") }
+        #expect(encoder.count == 69)
+        for t in encoder {
+            let k = try #require(keras[t.name], "\(t.name) missing from the keras-hub copy")
+            #expect(k.shape == t.shape && k.dtype == t.dtype, "\(t.name)")
+            #expect(try k.floats() == t.floats(), "\(t.name) differs")
+        }
+        #expect(Set(keras.tensors.map(\.name)).subtracting(encoder.map(\.name)) == ["pooler.dense.weight", "pooler.dense.bias"])
+        let pooler = try #require(keras["pooler.dense.weight"]).floats()
+        let hidden = Int((Double(pooler.count)).squareRoot())
+        #expect(pooler == (0..<pooler.count).map { $0 / hidden == $0 % hidden ? 1 : 0 })
     }
 }
