@@ -1,9 +1,14 @@
 // The only place Transfuse includes OpenBLAS's headers (Debian's libopenblas-dev), plus the
-// few vector kernels of the Transport module that Swift cannot compile for AVX2 on its own
-// (Swift targets baseline x86-64): each has a portable twin and is chosen at run time.
+// few vector kernels of the Transport module that Swift cannot compile for AVX2 or AVX-512 on
+// its own (Swift targets baseline x86-64): each has a portable twin and is chosen at run time.
 #ifndef TRANSFUSE_CBLAS_SHIM_H
 #define TRANSFUSE_CBLAS_SHIM_H
 #include <cblas.h>
+
+/// `*p += 1`, returning the old value (relaxed atomic): hands out row blocks to worker threads.
+static inline long transfuse_fetch_increment(long *p) {
+    return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
+}
 
 #if defined(__x86_64__) && defined(__clang__)
 #include <cpuid.h>
@@ -19,6 +24,18 @@ static inline int transfuse_has_avx2_fma(void) {
     if ((xcr0_lo & 6) != 6) return 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
     return (b >> 5) & 1;
+}
+
+/// 1 when the CPU and the OS support AVX-512F (CPUID leaf 7 EBX bit 16; XCR0 opmask and ZMM
+/// state), on top of AVX2 and FMA.
+static inline int transfuse_has_avx512f(void) {
+    if (!transfuse_has_avx2_fma()) return 0;
+    unsigned int a, b, c, d;
+    unsigned int xcr0_lo, xcr0_hi;
+    __asm__ volatile("xgetbv" : "=a"(xcr0_lo), "=d"(xcr0_hi) : "c"(0));
+    if ((xcr0_lo & 0xE6) != 0xE6) return 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return 0;
+    return (b >> 16) & 1;
 }
 
 typedef double transfuse_v4d __attribute__((vector_size(32), aligned(8)));
@@ -79,6 +96,96 @@ static inline void transfuse_axpy_f32_avx2(double a, const float *k, double *acc
         *(transfuse_v4d *)(acc + j + 4) += av * __builtin_convertvector(*(const transfuse_v4f *)(k + j + 4), transfuse_v4d);
     }
     for (; j < n; j++) acc[j] += a * (double)k[j];
+}
+// Four-row blocks of the fused Sinkhorn pass: the four rows `k`, `k + ld`, `k + 2ld`, `k + 3ld`
+// share one load of `v` (dot) and one load and store of the accumulator (axpy), which halves the
+// load/store traffic per row against the one-row kernels above.
+
+/// `out[r] = Σⱼ k[r·ld + j]·v[j]` for `r` in 0..<4, with AVX2/FMA.
+__attribute__((target("avx2,fma")))
+static inline void transfuse_dot4_avx2(const double *k, long ld, const double *v, long n, double *out) {
+    const double *k0 = k, *k1 = k + ld, *k2 = k + 2 * ld, *k3 = k + 3 * ld;
+    transfuse_v4d a0 = {0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        transfuse_v4d x = *(const transfuse_v4d *)(v + j), y = *(const transfuse_v4d *)(v + j + 4);
+        a0 += *(const transfuse_v4d *)(k0 + j) * x; b0 += *(const transfuse_v4d *)(k0 + j + 4) * y;
+        a1 += *(const transfuse_v4d *)(k1 + j) * x; b1 += *(const transfuse_v4d *)(k1 + j + 4) * y;
+        a2 += *(const transfuse_v4d *)(k2 + j) * x; b2 += *(const transfuse_v4d *)(k2 + j + 4) * y;
+        a3 += *(const transfuse_v4d *)(k3 + j) * x; b3 += *(const transfuse_v4d *)(k3 + j + 4) * y;
+    }
+    a0 += b0; a1 += b1; a2 += b2; a3 += b3;
+    double t0 = (a0[0] + a0[1]) + (a0[2] + a0[3]), t1 = (a1[0] + a1[1]) + (a1[2] + a1[3]);
+    double t2 = (a2[0] + a2[1]) + (a2[2] + a2[3]), t3 = (a3[0] + a3[1]) + (a3[2] + a3[3]);
+    for (; j < n; j++) { t0 += k0[j] * v[j]; t1 += k1[j] * v[j]; t2 += k2[j] * v[j]; t3 += k3[j] * v[j]; }
+    out[0] = t0; out[1] = t1; out[2] = t2; out[3] = t3;
+}
+
+/// `acc[j] += Σᵣ a[r]·k[r·ld + j]` for `r` in 0..<4, with AVX2/FMA.
+__attribute__((target("avx2,fma")))
+static inline void transfuse_axpy4_avx2(const double *a, const double *k, long ld, double *acc, long n) {
+    const double *k0 = k, *k1 = k + ld, *k2 = k + 2 * ld, *k3 = k + 3 * ld;
+    transfuse_v4d u0 = {a[0], a[0], a[0], a[0]}, u1 = {a[1], a[1], a[1], a[1]};
+    transfuse_v4d u2 = {a[2], a[2], a[2], a[2]}, u3 = {a[3], a[3], a[3], a[3]};
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        transfuse_v4d s = *(transfuse_v4d *)(acc + j), t = *(transfuse_v4d *)(acc + j + 4);
+        s += u0 * *(const transfuse_v4d *)(k0 + j); t += u0 * *(const transfuse_v4d *)(k0 + j + 4);
+        s += u1 * *(const transfuse_v4d *)(k1 + j); t += u1 * *(const transfuse_v4d *)(k1 + j + 4);
+        s += u2 * *(const transfuse_v4d *)(k2 + j); t += u2 * *(const transfuse_v4d *)(k2 + j + 4);
+        s += u3 * *(const transfuse_v4d *)(k3 + j); t += u3 * *(const transfuse_v4d *)(k3 + j + 4);
+        *(transfuse_v4d *)(acc + j) = s; *(transfuse_v4d *)(acc + j + 4) = t;
+    }
+    for (; j < n; j++) acc[j] = (((acc[j] + a[0] * k0[j]) + a[1] * k1[j]) + a[2] * k2[j]) + a[3] * k3[j];
+}
+
+typedef double transfuse_v8d __attribute__((vector_size(64), aligned(8)));
+
+/// `out[r] = Σⱼ k[r·ld + j]·v[j]` for `r` in 0..<4, with AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_dot4_avx512(const double *k, long ld, const double *v, long n, double *out) {
+    const double *k0 = k, *k1 = k + ld, *k2 = k + 2 * ld, *k3 = k + 3 * ld;
+    transfuse_v8d a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long j = 0;
+    for (; j + 16 <= n; j += 16) {
+        transfuse_v8d x = *(const transfuse_v8d *)(v + j), y = *(const transfuse_v8d *)(v + j + 8);
+        a0 += *(const transfuse_v8d *)(k0 + j) * x; b0 += *(const transfuse_v8d *)(k0 + j + 8) * y;
+        a1 += *(const transfuse_v8d *)(k1 + j) * x; b1 += *(const transfuse_v8d *)(k1 + j + 8) * y;
+        a2 += *(const transfuse_v8d *)(k2 + j) * x; b2 += *(const transfuse_v8d *)(k2 + j + 8) * y;
+        a3 += *(const transfuse_v8d *)(k3 + j) * x; b3 += *(const transfuse_v8d *)(k3 + j + 8) * y;
+    }
+    a0 += b0; a1 += b1; a2 += b2; a3 += b3;
+    transfuse_v4d c0 = __builtin_shufflevector(a0, a0, 0, 1, 2, 3) + __builtin_shufflevector(a0, a0, 4, 5, 6, 7);
+    transfuse_v4d c1 = __builtin_shufflevector(a1, a1, 0, 1, 2, 3) + __builtin_shufflevector(a1, a1, 4, 5, 6, 7);
+    transfuse_v4d c2 = __builtin_shufflevector(a2, a2, 0, 1, 2, 3) + __builtin_shufflevector(a2, a2, 4, 5, 6, 7);
+    transfuse_v4d c3 = __builtin_shufflevector(a3, a3, 0, 1, 2, 3) + __builtin_shufflevector(a3, a3, 4, 5, 6, 7);
+    for (; j + 4 <= n; j += 4) {
+        transfuse_v4d x = *(const transfuse_v4d *)(v + j);
+        c0 += *(const transfuse_v4d *)(k0 + j) * x; c1 += *(const transfuse_v4d *)(k1 + j) * x;
+        c2 += *(const transfuse_v4d *)(k2 + j) * x; c3 += *(const transfuse_v4d *)(k3 + j) * x;
+    }
+    double t0 = (c0[0] + c0[1]) + (c0[2] + c0[3]), t1 = (c1[0] + c1[1]) + (c1[2] + c1[3]);
+    double t2 = (c2[0] + c2[1]) + (c2[2] + c2[3]), t3 = (c3[0] + c3[1]) + (c3[2] + c3[3]);
+    for (; j < n; j++) { t0 += k0[j] * v[j]; t1 += k1[j] * v[j]; t2 += k2[j] * v[j]; t3 += k3[j] * v[j]; }
+    out[0] = t0; out[1] = t1; out[2] = t2; out[3] = t3;
+}
+
+/// `acc[j] += Σᵣ a[r]·k[r·ld + j]` for `r` in 0..<4, with AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_axpy4_avx512(const double *a, const double *k, long ld, double *acc, long n) {
+    const double *k0 = k, *k1 = k + ld, *k2 = k + 2 * ld, *k3 = k + 3 * ld;
+    transfuse_v8d u0 = {a[0], a[0], a[0], a[0], a[0], a[0], a[0], a[0]}, u1 = {a[1], a[1], a[1], a[1], a[1], a[1], a[1], a[1]};
+    transfuse_v8d u2 = {a[2], a[2], a[2], a[2], a[2], a[2], a[2], a[2]}, u3 = {a[3], a[3], a[3], a[3], a[3], a[3], a[3], a[3]};
+    long j = 0;
+    for (; j + 16 <= n; j += 16) {
+        transfuse_v8d s = *(transfuse_v8d *)(acc + j), t = *(transfuse_v8d *)(acc + j + 8);
+        s += u0 * *(const transfuse_v8d *)(k0 + j); t += u0 * *(const transfuse_v8d *)(k0 + j + 8);
+        s += u1 * *(const transfuse_v8d *)(k1 + j); t += u1 * *(const transfuse_v8d *)(k1 + j + 8);
+        s += u2 * *(const transfuse_v8d *)(k2 + j); t += u2 * *(const transfuse_v8d *)(k2 + j + 8);
+        s += u3 * *(const transfuse_v8d *)(k3 + j); t += u3 * *(const transfuse_v8d *)(k3 + j + 8);
+        *(transfuse_v8d *)(acc + j) = s; *(transfuse_v8d *)(acc + j + 8) = t;
+    }
+    for (; j < n; j++) acc[j] = (((acc[j] + a[0] * k0[j]) + a[1] * k1[j]) + a[2] * k2[j]) + a[3] * k3[j];
 }
 #endif
 #endif

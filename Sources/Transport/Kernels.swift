@@ -41,9 +41,61 @@ enum Kernels {
 
     /// AVX2 + FMA available (x86-64): the double-precision Sinkhorn rows use the C kernels of
     /// the CBLAS shim, which Swift (compiling for baseline x86-64) cannot emit itself.
+    /// `TRANSFUSE_NO_AVX2` in the environment turns them (and AVX-512) off.
     #if arch(x86_64)
     static let hasAVX2: Bool = transfuse_has_avx2_fma() != 0 && ProcessInfo.processInfo.environment["TRANSFUSE_NO_AVX2"] == nil
     #endif
+
+    /// The widest vector unit the four-row Sinkhorn kernels use on this machine.
+    enum VectorUnit: CaseIterable, Sendable {
+        case portable, avx2, avx512
+    }
+
+    /// AVX-512F when the CPU and OS have it (and neither `TRANSFUSE_NO_AVX512` nor
+    /// `TRANSFUSE_NO_AVX2` is set), else AVX2 + FMA, else the portable Swift SIMD loops.
+    static let vectorUnit: VectorUnit = {
+        #if arch(x86_64)
+        if !hasAVX2 { return .portable }
+        if transfuse_has_avx512f() != 0, ProcessInfo.processInfo.environment["TRANSFUSE_NO_AVX512"] == nil { return .avx512 }
+        return .avx2
+        #else
+        return .portable
+        #endif
+    }()
+
+    /// The units this machine can run (for tests comparing them).
+    static var availableVectorUnits: [VectorUnit] {
+        VectorUnit.allCases.filter { $0 == .portable || ($0 == .avx2 && vectorUnit != .portable) || $0 == vectorUnit }
+    }
+
+    /// `out[r] = Σₖ k[r·ld + k]·v[k]` for the four rows `r = 0..<4` starting at `k` (row stride
+    /// `ld`), `count` columns, with `unit` (which must be available).
+    @inline(__always)
+    static func dot4(_ unit: VectorUnit, _ k: UnsafePointer<Double>, _ ld: Int, _ v: UnsafePointer<Double>,
+                     _ count: Int, _ out: UnsafeMutablePointer<Double>) {
+        switch unit {
+        #if arch(x86_64)
+        case .avx512: transfuse_dot4_avx512(k, ld, v, count, out)
+        case .avx2: transfuse_dot4_avx2(k, ld, v, count, out)
+        #endif
+        default:
+            for r in 0..<4 { out[r] = dot(k + r * ld, v, count) }
+        }
+    }
+
+    /// `acc[k] += Σᵣ a[r]·k[r·ld + k]` for the four rows `r = 0..<4` starting at `k`, with `unit`.
+    @inline(__always)
+    static func axpy4(_ unit: VectorUnit, _ a: UnsafePointer<Double>, _ k: UnsafePointer<Double>, _ ld: Int,
+                      _ acc: UnsafeMutablePointer<Double>, _ count: Int) {
+        switch unit {
+        #if arch(x86_64)
+        case .avx512: transfuse_axpy4_avx512(a, k, ld, acc, count)
+        case .avx2: transfuse_axpy4_avx2(a, k, ld, acc, count)
+        #endif
+        default:
+            for r in 0..<4 { axpy(a[r], k + r * ld, acc, count) }
+        }
+    }
 
     /// Splits `0..<rows` into `parts` contiguous ranges (some may be empty).
     static func ranges(rows: Int, parts: Int) -> [Range<Int>] {
@@ -68,44 +120,92 @@ enum Kernels {
     }
 }
 
-/// Per-thread scratch for the fused scaling pass: one accumulator of `cols` values per thread.
+/// Scratch for the fused scaling pass. The rows are cut into blocks (one per thread when single
+/// threaded, else 8 per thread) that the threads take one at a time, so a thread slowed down
+/// by other work on the machine does not hold the others back; each block has its own
+/// accumulator of `cols` values, summed in block order, so the result does not depend on which
+/// thread took which block. Every other pass runs the blocks and their rows in reverse order:
+/// the rows read last by one pass are still in the cache for the start of the next one.
 final class ScalingWorkspace {
     let threads: Int
     let rows: Int
     let cols: Int
-    let ranges: [Range<Int>]
+    let blocks: [Range<Int>]
     var partial: [Double]
+    /// Next block to hand out during a pass (atomic counter shared by the threads).
+    private let ticket: UnsafeMutablePointer<Int>
+    private var reversed = false
 
     init(rows: Int, cols: Int, threads: Int) {
         self.threads = threads
         self.rows = rows
         self.cols = cols
-        self.ranges = Kernels.ranges(rows: rows, parts: threads)
-        self.partial = [Double](repeating: 0, count: threads * cols)
+        self.blocks = Kernels.ranges(rows: rows, parts: threads == 1 ? 1 : Swift.max(1, Swift.min(rows, 8 * threads)))
+        self.partial = [Double](repeating: 0, count: blocks.count * cols)
+        self.ticket = .allocate(capacity: 1)
+        ticket.initialize(to: 0)
     }
+
+    deinit { ticket.deallocate() }
 
     /// One fused pass over the row-major kernel `k` (`rows × cols`):
     /// `u[i] = rowUpdate(i, k[i,:]·v)` for every row, and `ktu = kᵀ·u` with the new `u`.
-    /// Reads `k` once; threads own disjoint row ranges and private `ktu` accumulators.
+    /// Reads `k` once; rows go four at a time through ``KernelElement/dot4`` and
+    /// ``KernelElement/axpy4`` (rows whose `u` is 0 are left out of `ktu`).
     func pass<E: KernelElement>(kernel k: UnsafePointer<E>, v: UnsafePointer<Double>,
                                 u: UnsafeMutablePointer<Double>, ktu: UnsafeMutablePointer<Double>,
                                 rowUpdate: (Int, Double) -> Double) {
-        let cols = self.cols
+        let cols = self.cols, blockCount = blocks.count, reversed = self.reversed
+        self.reversed.toggle()
+        ticket.pointee = 0
+        let ticket = self.ticket
         partial.withUnsafeMutableBufferPointer { buf in
             let base = buf.baseAddress!
-            Kernels.parallel(threads) { t in
-                let acc = base + t * cols
-                acc.initialize(repeating: 0, count: cols)
-                for i in ranges[t] {
+            Kernels.parallel(threads) { _ in
+                var sums = (0.0, 0.0, 0.0, 0.0), scales = (0.0, 0.0, 0.0, 0.0)
+                func single(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
                     let row = k + i * cols
                     let ui = rowUpdate(i, E.dot(row, v, cols))
                     u[i] = ui
                     if ui != 0 { E.axpy(ui, row, acc, cols) }
                 }
+                func quad(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
+                    let row = k + i * cols
+                    withUnsafeMutableBytes(of: &sums) { s in
+                        let s = s.baseAddress!.assumingMemoryBound(to: Double.self)
+                        E.dot4(row, cols, v, cols, s)
+                        withUnsafeMutableBytes(of: &scales) { w in
+                            let w = w.baseAddress!.assumingMemoryBound(to: Double.self)
+                            for r in 0..<4 { w[r] = rowUpdate(i + r, s[r]); u[i + r] = w[r] }
+                            if w[0] != 0, w[1] != 0, w[2] != 0, w[3] != 0 {
+                                E.axpy4(w, row, cols, acc, cols)
+                            } else {
+                                for r in 0..<4 where w[r] != 0 { E.axpy(w[r], row + r * cols, acc, cols) }
+                            }
+                        }
+                    }
+                }
+                while true {
+                    let t = transfuse_fetch_increment(ticket)
+                    if t >= blockCount { break }
+                    let b = reversed ? blockCount - 1 - t : t
+                    let acc = base + b * cols
+                    acc.initialize(repeating: 0, count: cols)
+                    let range = blocks[b]
+                    let quads = range.count / 4
+                    let tail = (range.lowerBound + 4 * quads)..<range.upperBound
+                    if reversed {
+                        for i in tail.reversed() { single(i, acc) }
+                        for q in stride(from: quads - 1, through: 0, by: -1) { quad(range.lowerBound + 4 * q, acc) }
+                    } else {
+                        for q in 0..<quads { quad(range.lowerBound + 4 * q, acc) }
+                        for i in tail { single(i, acc) }
+                    }
+                }
             }
             for j in 0..<cols { ktu[j] = base[j] }
-            for t in 1..<Swift.max(threads, 1) {
-                let acc = base + t * cols
+            for b in 1..<Swift.max(blockCount, 1) {
+                let acc = base + b * cols
                 for j in 0..<cols { ktu[j] += acc[j] }
             }
         }
@@ -119,6 +219,28 @@ protocol KernelElement: BinaryFloatingPoint {
     static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Double>, _ count: Int) -> Double
     /// `y[k] += alpha·x[k]` in double precision.
     static func axpy(_ alpha: Double, _ x: UnsafePointer<Self>, _ y: UnsafeMutablePointer<Double>, _ count: Int)
+    /// `out[r] = Σₖ x[r·ld + k]·y[k]` for the four rows `r = 0..<4` starting at `x`.
+    static func dot4(_ x: UnsafePointer<Self>, _ ld: Int, _ y: UnsafePointer<Double>, _ count: Int,
+                     _ out: UnsafeMutablePointer<Double>)
+    /// `y[k] += Σᵣ alpha[r]·x[r·ld + k]` for the four rows `r = 0..<4` starting at `x`.
+    static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Self>, _ ld: Int,
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int)
+}
+
+extension KernelElement {
+    /// Four single-row dots.
+    @inline(__always)
+    static func dot4(_ x: UnsafePointer<Self>, _ ld: Int, _ y: UnsafePointer<Double>, _ count: Int,
+                     _ out: UnsafeMutablePointer<Double>) {
+        for r in 0..<4 { out[r] = dot(x + r * ld, y, count) }
+    }
+
+    /// Four single-row axpys.
+    @inline(__always)
+    static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Self>, _ ld: Int,
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        for r in 0..<4 { axpy(alpha[r], x + r * ld, y, count) }
+    }
 }
 
 extension Double: KernelElement {
@@ -136,6 +258,18 @@ extension Double: KernelElement {
         if Kernels.hasAVX2 { transfuse_axpy_avx2(alpha, x, y, count); return }
         #endif
         Kernels.axpy(alpha, x, y, count)
+    }
+
+    @inline(__always)
+    static func dot4(_ x: UnsafePointer<Double>, _ ld: Int, _ y: UnsafePointer<Double>, _ count: Int,
+                     _ out: UnsafeMutablePointer<Double>) {
+        Kernels.dot4(Kernels.vectorUnit, x, ld, y, count, out)
+    }
+
+    @inline(__always)
+    static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ ld: Int,
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        Kernels.axpy4(Kernels.vectorUnit, alpha, x, ld, y, count)
     }
 }
 

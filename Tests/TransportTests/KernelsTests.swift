@@ -66,4 +66,28 @@ struct KernelsTests {
             }
         }
     }
+
+    @Test("four-row dot and axpy agree with four single-row ones on every vector unit, every length 0..40 and a long row")
+    func fourRowKernels() {
+        var rng = SplitMix64(seed: 24)
+        for count in Array(0...40) + [1001] {
+            let ld = count + 3
+            let k = (0..<(4 * ld)).map { _ in Double.random(in: 0..<1, using: &rng) }
+            let v = (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) }
+            let acc0 = (0..<count).map { _ in Double.random(in: 0..<1, using: &rng) }
+            let alpha = [0.5, -1.25, 2.0, 0.125]
+            k.withUnsafeBufferPointer { kp in
+                let wantDots = (0..<4).map { r in (0..<count).reduce(0.0) { $0 + kp[r * ld + $1] * v[$1] } }
+                let wantAcc = (0..<count).map { j in (0..<4).reduce(acc0[j]) { $0 + alpha[$1] * kp[$1 * ld + j] } }
+                for unit in Kernels.availableVectorUnits {
+                    var dots = [Double](repeating: .nan, count: 4)
+                    dots.withUnsafeMutableBufferPointer { Kernels.dot4(unit, kp.baseAddress!, ld, v, count, $0.baseAddress!) }
+                    for r in 0..<4 { #expect(abs(dots[r] - wantDots[r]) <= 1e-12, "\(unit) count \(count) row \(r)") }
+                    var acc = acc0
+                    acc.withUnsafeMutableBufferPointer { Kernels.axpy4(unit, alpha, kp.baseAddress!, ld, $0.baseAddress!, count) }
+                    for j in 0..<count { #expect(abs(acc[j] - wantAcc[j]) <= 1e-13, "\(unit) count \(count) column \(j)") }
+                }
+            }
+        }
+    }
 }
