@@ -187,5 +187,136 @@ static inline void transfuse_axpy4_avx512(const double *a, const double *k, long
     }
     for (; j < n; j++) acc[j] = (((acc[j] + a[0] * k0[j]) + a[1] * k1[j]) + a[2] * k2[j]) + a[3] * k3[j];
 }
+// Kernels of the linear assignment solver (Jonker–Volgenant). Both keep the exact arithmetic,
+// comparisons and tie rules of the scalar loops they replace, so the solver's choices are the
+// same bit for bit.
+
+/// Relaxation step of the shortest-path search, for one scanned row: for every column `j` with
+/// `h = (c[j] − v[j]) − u1 < d[j]`, sets `d[j] = h`, `pred[j] = row`, and lists `j` in `hits`
+/// (ascending) when `h == target`. Columns outside the search hold `d = −∞`. Returns the number
+/// of hits. AVX-512F.
+__attribute__((target("avx512f")))
+static inline long transfuse_lap_relax_avx512(const double *c, const double *v, double *d, long *pred, long row,
+                                              double u1, double target, long *hits, long n) {
+    long count = 0, j = 0;
+    transfuse_v8d uu = {u1, u1, u1, u1, u1, u1, u1, u1};
+    for (; j + 8 <= n; j += 8) {
+        transfuse_v8d h = (*(const transfuse_v8d *)(c + j) - *(const transfuse_v8d *)(v + j)) - uu;
+        transfuse_v8d dv = *(const transfuse_v8d *)(d + j);
+        long __attribute__((vector_size(64))) lt = h < dv;
+        long any = (lt[0] | lt[1]) | (lt[2] | lt[3]) | (lt[4] | lt[5]) | (lt[6] | lt[7]);
+        if (any) {
+            for (int r = 0; r < 8; r++) {
+                if (lt[r]) {
+                    d[j + r] = h[r]; pred[j + r] = row;
+                    if (h[r] == target) hits[count++] = j + r;
+                }
+            }
+        }
+    }
+    for (; j < n; j++) {
+        double h = (c[j] - v[j]) - u1;
+        if (h < d[j]) { d[j] = h; pred[j] = row; if (h == target) hits[count++] = j; }
+    }
+    return count;
+}
+
+/// `transfuse_lap_relax_avx512` with AVX2.
+__attribute__((target("avx2,fma")))
+static inline long transfuse_lap_relax_avx2(const double *c, const double *v, double *d, long *pred, long row,
+                                            double u1, double target, long *hits, long n) {
+    long count = 0, j = 0;
+    transfuse_v4d uu = {u1, u1, u1, u1};
+    for (; j + 8 <= n; j += 8) {
+        transfuse_v4d h0 = (*(const transfuse_v4d *)(c + j) - *(const transfuse_v4d *)(v + j)) - uu;
+        transfuse_v4d h1 = (*(const transfuse_v4d *)(c + j + 4) - *(const transfuse_v4d *)(v + j + 4)) - uu;
+        long __attribute__((vector_size(32))) l0 = h0 < *(const transfuse_v4d *)(d + j);
+        long __attribute__((vector_size(32))) l1 = h1 < *(const transfuse_v4d *)(d + j + 4);
+        long __attribute__((vector_size(32))) any = l0 | l1;
+        if ((any[0] | any[1]) | (any[2] | any[3])) {
+            for (int r = 0; r < 4; r++) {
+                if (l0[r]) { d[j + r] = h0[r]; pred[j + r] = row; if (h0[r] == target) hits[count++] = j + r; }
+            }
+            for (int r = 0; r < 4; r++) {
+                if (l1[r]) { d[j + 4 + r] = h1[r]; pred[j + 4 + r] = row; if (h1[r] == target) hits[count++] = j + 4 + r; }
+            }
+        }
+    }
+    for (; j < n; j++) {
+        double h = (c[j] - v[j]) - u1;
+        if (h < d[j]) { d[j] = h; pred[j] = row; if (h == target) hits[count++] = j; }
+    }
+    return count;
+}
+
+/// `min over j in [lo, hi) of c[j] − v[j]` (+∞ for an empty range). AVX-512F.
+__attribute__((target("avx512f")))
+static inline double transfuse_lap_min_avx512(const double *c, const double *v, long lo, long hi) {
+    double inf = __builtin_inf();
+    transfuse_v8d m0 = {inf, inf, inf, inf, inf, inf, inf, inf}, m1 = m0;
+    long j = lo;
+    for (; j + 16 <= hi; j += 16) {
+        transfuse_v8d h0 = *(const transfuse_v8d *)(c + j) - *(const transfuse_v8d *)(v + j);
+        transfuse_v8d h1 = *(const transfuse_v8d *)(c + j + 8) - *(const transfuse_v8d *)(v + j + 8);
+        m0 = __builtin_elementwise_min(h0, m0);
+        m1 = __builtin_elementwise_min(h1, m1);
+    }
+    m0 = __builtin_elementwise_min(m1, m0);
+    double m = inf;
+    for (int r = 0; r < 8; r++) if (m0[r] < m) m = m0[r];
+    for (; j < hi; j++) { double h = c[j] - v[j]; if (h < m) m = h; }
+    return m;
+}
+
+/// First `j` in `[lo, hi)` with `c[j] − v[j] == value`, or −1. AVX-512F.
+__attribute__((target("avx512f")))
+static inline long transfuse_lap_find_avx512(const double *c, const double *v, long lo, long hi, double value) {
+    transfuse_v8d x = {value, value, value, value, value, value, value, value};
+    long j = lo;
+    for (; j + 8 <= hi; j += 8) {
+        transfuse_v8d h = *(const transfuse_v8d *)(c + j) - *(const transfuse_v8d *)(v + j);
+        long __attribute__((vector_size(64))) eq = h == x;
+        if ((eq[0] | eq[1]) | (eq[2] | eq[3]) | (eq[4] | eq[5]) | (eq[6] | eq[7])) {
+            for (int r = 0; r < 8; r++) if (eq[r]) return j + r;
+        }
+    }
+    for (; j < hi; j++) if (c[j] - v[j] == value) return j;
+    return -1;
+}
+
+/// `transfuse_lap_min_avx512` with AVX2.
+__attribute__((target("avx2,fma")))
+static inline double transfuse_lap_min_avx2(const double *c, const double *v, long lo, long hi) {
+    double inf = __builtin_inf();
+    transfuse_v4d m0 = {inf, inf, inf, inf}, m1 = m0;
+    long j = lo;
+    for (; j + 8 <= hi; j += 8) {
+        transfuse_v4d h0 = *(const transfuse_v4d *)(c + j) - *(const transfuse_v4d *)(v + j);
+        transfuse_v4d h1 = *(const transfuse_v4d *)(c + j + 4) - *(const transfuse_v4d *)(v + j + 4);
+        m0 = __builtin_elementwise_min(h0, m0);
+        m1 = __builtin_elementwise_min(h1, m1);
+    }
+    m0 = __builtin_elementwise_min(m1, m0);
+    double m = inf;
+    for (int r = 0; r < 4; r++) if (m0[r] < m) m = m0[r];
+    for (; j < hi; j++) { double h = c[j] - v[j]; if (h < m) m = h; }
+    return m;
+}
+
+/// `transfuse_lap_find_avx512` with AVX2.
+__attribute__((target("avx2,fma")))
+static inline long transfuse_lap_find_avx2(const double *c, const double *v, long lo, long hi, double value) {
+    transfuse_v4d x = {value, value, value, value};
+    long j = lo;
+    for (; j + 4 <= hi; j += 4) {
+        transfuse_v4d h = *(const transfuse_v4d *)(c + j) - *(const transfuse_v4d *)(v + j);
+        long __attribute__((vector_size(32))) eq = h == x;
+        if ((eq[0] | eq[1]) | (eq[2] | eq[3])) {
+            for (int r = 0; r < 4; r++) if (eq[r]) return j + r;
+        }
+    }
+    for (; j < hi; j++) if (c[j] - v[j] == value) return j;
+    return -1;
+}
 #endif
 #endif

@@ -23,22 +23,54 @@ public enum LinearAssignment {
     }
 
     /// Core solver on a row-major `n × n` buffer of finite values; returns row → column.
-    static func solveUnchecked(n: Int, cost c: UnsafeBufferPointer<Double>) -> [Int] {
+    static func solveUnchecked(n: Int, cost: UnsafeBufferPointer<Double>) -> [Int] {
+        solveUnchecked(n: n, cost: cost, unit: Kernels.vectorUnit)
+    }
+
+    /// The solver with the row scans of augmenting row reduction and the relaxations of the
+    /// shortest-path search run by `unit` (every unit gives the same result).
+    static func solveUnchecked(n: Int, cost: UnsafeBufferPointer<Double>, unit: Kernels.VectorUnit) -> [Int] {
         if n == 1 { return [0] }
         var x = [Int](repeating: -1, count: n)   // row -> column
         var y = [Int](repeating: -1, count: n)   // column -> row
         var v = [Double](repeating: 0, count: n) // column prices
+        let free = x.withUnsafeMutableBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { y in
+                v.withUnsafeMutableBufferPointer { v in
+                    reduce(n: n, c: cost.baseAddress!, x: x.baseAddress!, y: y.baseAddress!, v: v.baseAddress!, unit: unit)
+                }
+            }
+        }
+        x.withUnsafeMutableBufferPointer { x in
+            y.withUnsafeMutableBufferPointer { y in
+                v.withUnsafeMutableBufferPointer { v in
+                    augment(n: n, c: cost.baseAddress!, free: free, x: x.baseAddress!, y: y.baseAddress!,
+                            v: v.baseAddress!, unit: unit)
+                }
+            }
+        }
+        return x
+    }
+
+    /// Column reduction, reduction transfer and two rounds of augmenting row reduction; returns
+    /// the rows left unassigned.
+    static func reduce(n: Int, c: UnsafePointer<Double>, x: UnsafeMutablePointer<Int>, y: UnsafeMutablePointer<Int>,
+                       v: UnsafeMutablePointer<Double>, unit: Kernels.VectorUnit) -> [Int] {
         var free = [Int]()
         free.reserveCapacity(n)
 
         // MARK: Column reduction (row-major scan for column minima; first minimum wins)
         var colMin = [Double](repeating: .infinity, count: n)
         var colArg = [Int](repeating: 0, count: n)
-        for i in 0..<n {
-            let base = i * n
-            for j in 0..<n where c[base + j] < colMin[j] {
-                colMin[j] = c[base + j]
-                colArg[j] = i
+        colMin.withUnsafeMutableBufferPointer { colMin in
+            colArg.withUnsafeMutableBufferPointer { colArg in
+                for i in 0..<n {
+                    let row = c + i * n
+                    for j in 0..<n where row[j] < colMin[j] {
+                        colMin[j] = row[j]
+                        colArg[j] = i
+                    }
+                }
             }
         }
         var matches = [Int](repeating: 0, count: n)
@@ -59,10 +91,10 @@ public enum LinearAssignment {
             if matches[i] == 0 {
                 free.append(i)
             } else if matches[i] == 1 {
-                let j1 = x[i], base = i * n
+                let j1 = x[i], row = c + i * n
                 var m = Double.infinity
                 for j in 0..<n where j != j1 {
-                    let h = c[base + j] - v[j]
+                    let h = row[j] - v[j]
                     if h < m { m = h }
                 }
                 v[j1] -= m
@@ -81,15 +113,8 @@ public enum LinearAssignment {
                 k += 1
                 budget -= 1
                 if budget < 0 { next.append(i); continue }
-                let base = i * n
-                var umin = c[base] - v[0], j1 = 0
-                var usub = Double.infinity, j2 = -1
-                for j in 1..<n {
-                    let h = c[base + j] - v[j]
-                    if h < usub {
-                        if h >= umin { usub = h; j2 = j } else { usub = umin; umin = h; j2 = j1; j1 = j }
-                    }
-                }
+                let (umin, first, usub, j2) = Kernels.twoSmallest(unit, c: c + i * n, v: v, count: n)
+                var j1 = first
                 var i0 = y[j1]
                 if umin < usub {
                     v[j1] -= usub - umin
@@ -105,19 +130,45 @@ public enum LinearAssignment {
             }
             free = next
         }
+        return free
+    }
 
-        // MARK: Augmentation (shortest paths over reduced costs)
-        var d = [Double](repeating: 0, count: n)
-        var pred = [Int](repeating: 0, count: n)
-        var cols = [Int](repeating: 0, count: n)
+    /// Augmentation along shortest paths over reduced costs, one free row at a time.
+    ///
+    /// The search keeps the columns in `cols` as ready `[0, low)`, to scan `[low, up)` (all at
+    /// the current distance `minD`) and to do `[up, n)`, and breaks ties by position in `cols`
+    /// (as Jonker and Volgenant's original). The relaxation by a scanned row runs over all
+    /// columns in index order (vectorised), with the columns no longer "to do" holding
+    /// `d = −∞` (their distance moved to `settled`); the few columns it brings to exactly
+    /// `minD` are then taken in `cols` order (`position` is the inverse of `cols`), so every
+    /// choice is the one of the plain positional scan.
+    static func augment(n: Int, c: UnsafePointer<Double>, free: [Int], x: UnsafeMutablePointer<Int>,
+                        y: UnsafeMutablePointer<Int>, v: UnsafeMutablePointer<Double>, unit: Kernels.VectorUnit) {
+        let d = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let settled = UnsafeMutablePointer<Double>.allocate(capacity: n)
+        let pred = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        let cols = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        let position = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        let hits = UnsafeMutablePointer<Int>.allocate(capacity: n)
+        defer {
+            d.deallocate(); settled.deallocate(); pred.deallocate()
+            cols.deallocate(); position.deallocate(); hits.deallocate()
+        }
+        /// Moves column `j` (at position `k >= up`) to position `up`.
+        @inline(__always) func swapToScan(_ j: Int, _ k: Int, _ up: Int) {
+            let other = cols[up]
+            cols[k] = other; position[other] = k
+            cols[up] = j; position[j] = up
+        }
         for f in free {
-            let fb = f * n
-            for j in 0..<n { d[j] = c[fb + j] - v[j]; pred[j] = f; cols[j] = j }
+            let fb = c + f * n
+            for j in 0..<n { d[j] = fb[j] - v[j]; pred[j] = f; cols[j] = j; position[j] = j }
             var low = 0, up = 0
             var end = -1
             var minD = 0.0
             while end < 0 {
                 if up == low {
+                    // Smallest distance among the columns to do, and every column at it.
                     minD = d[cols[up]]
                     up += 1
                     var k = up
@@ -125,33 +176,39 @@ public enum LinearAssignment {
                         let j = cols[k], h = d[j]
                         if h <= minD {
                             if h < minD { up = low; minD = h }
-                            cols[k] = cols[up]; cols[up] = j; up += 1
+                            swapToScan(j, k, up); up += 1
                         }
                         k += 1
+                    }
+                    for k in low..<up {
+                        let j = cols[k]
+                        settled[j] = d[j]; d[j] = -.infinity
                     }
                     for k in low..<up where y[cols[k]] < 0 { end = cols[k]; break }
                     if end >= 0 { break }
                 }
                 let j1 = cols[low]
                 low += 1
-                let i = y[j1], ib = i * n
-                let u1 = c[ib + j1] - v[j1] - minD
-                var k = up
-                while k < n {
-                    let j = cols[k]
-                    let h = c[ib + j] - v[j] - u1
-                    if h < d[j] {
-                        pred[j] = i
-                        d[j] = h
-                        if h == minD {
-                            if y[j] < 0 { end = j; break }
-                            cols[k] = cols[up]; cols[up] = j; up += 1
-                        }
-                    }
-                    k += 1
+                let i = y[j1], ib = c + i * n
+                let u1 = ib[j1] - v[j1] - minD
+                let found = Kernels.relax(unit, c: ib, v: v, d: d, pred: pred, row: i, u1: u1, target: minD,
+                                          hits: hits, count: n)
+                if found == 0 { continue }
+                // Columns brought to minD, in cols order (insertion sort: usually one or two).
+                for a in 1..<Swift.max(found, 1) {
+                    let j = hits[a]
+                    var b = a
+                    while b > 0, position[hits[b - 1]] > position[j] { hits[b] = hits[b - 1]; b -= 1 }
+                    hits[b] = j
+                }
+                for a in 0..<found {
+                    let j = hits[a]
+                    if y[j] < 0 { end = j; break }
+                    swapToScan(j, position[j], up); up += 1
+                    settled[j] = d[j]; d[j] = -.infinity
                 }
             }
-            for k in 0..<low { let j = cols[k]; v[j] += d[j] - minD }
+            for k in 0..<low { let j = cols[k]; v[j] += settled[j] - minD }
             var j = end
             while true {
                 let i = pred[j]
@@ -162,6 +219,5 @@ public enum LinearAssignment {
                 j = prev
             }
         }
-        return x
     }
 }

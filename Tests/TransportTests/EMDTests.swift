@@ -108,5 +108,29 @@ struct EMDTests {
         search([Bool](repeating: false, count: 6), 0, 0)
         #expect(total == best)
     }
+
+    @Test("the assignment solver picks the same permutation on every vector unit, with heavy ties and duplicated rows",
+          arguments: [2, 7, 33, 130])
+    func assignmentSameOnEveryUnit(_ n: Int) throws {
+        var rng = SplitMix64(seed: UInt64(1000 + n))
+        for levels in [2, 3, 7, 0] {
+            var values = (0..<(n * n)).map { _ in
+                levels == 0 ? Double.random(in: 0..<1, using: &rng) : Double(Int.random(in: 0..<levels, using: &rng))
+            }
+            for i in stride(from: 1, to: n, by: 3) {  // some rows repeated: several optimal permutations
+                for j in 0..<n { values[i * n + j] = values[(i - 1) * n + j] }
+            }
+            let cost = try Matrix(rows: n, cols: n, values: values)
+            let (reference, optimum) = try LinearAssignment.solve(cost)
+            #expect(Set(reference).count == n)
+            for unit in Kernels.availableVectorUnits {
+                let sigma = cost.storage.withUnsafeBufferPointer { LinearAssignment.solveUnchecked(n: n, cost: $0, unit: unit) }
+                #expect(sigma == reference, "\(unit), n \(n), levels \(levels)")
+            }
+            let pot = EMD.networkSimplex(cost: cost, a: .init(repeating: 1, count: n), b: .init(repeating: 1, count: n),
+                                         maxPivots: 10_000_000)
+            #expect(abs(pot.cost - optimum) <= 1e-9 * max(abs(optimum), 1))
+        }
+    }
 }
 

@@ -90,4 +90,47 @@ struct KernelsTests {
             }
         }
     }
+
+    @Test("assignment relaxation and two-smallest scans: every vector unit equals the scalar loop exactly, ties included")
+    func assignmentKernels() {
+        var rng = SplitMix64(seed: 25)
+        for count in [2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100, 1001] {
+            for levels in [2, 3, 1_000_000] {
+                // Few distinct values: many exact ties, as in the solver's reduced costs.
+                let c = (0..<count).map { _ in Double(Int.random(in: 0..<levels, using: &rng)) / Double(levels) }
+                let v = (0..<count).map { _ in Double(Int.random(in: 0..<levels, using: &rng)) / Double(2 * levels) }
+                let d0 = (0..<count).map { j -> Double in
+                    j % 5 == 0 ? -.infinity : Double(Int.random(in: 0..<levels, using: &rng)) / Double(levels)
+                }
+                let u1 = -0.25, target = c[count / 2] - v[count / 2] - u1
+                // The scalar definitions.
+                var wantD = d0, wantPred = [Int](repeating: -1, count: count), wantHits = [Int]()
+                for j in 0..<count {
+                    let h = c[j] - v[j] - u1
+                    if h < wantD[j] { wantD[j] = h; wantPred[j] = 7; if h == target { wantHits.append(j) } }
+                }
+                var umin = c[0] - v[0], j1 = 0, usub = Double.infinity, j2 = -1
+                for j in 1..<count {
+                    let h = c[j] - v[j]
+                    if h < usub { if h >= umin { usub = h; j2 = j } else { usub = umin; umin = h; j2 = j1; j1 = j } }
+                }
+                for unit in Kernels.availableVectorUnits {
+                    var d = d0, pred = [Int](repeating: -1, count: count), hits = [Int](repeating: -1, count: count)
+                    let found = d.withUnsafeMutableBufferPointer { dp in
+                        pred.withUnsafeMutableBufferPointer { pp in
+                            hits.withUnsafeMutableBufferPointer { hp in
+                                Kernels.relax(unit, c: c, v: v, d: dp.baseAddress!, pred: pp.baseAddress!, row: 7,
+                                              u1: u1, target: target, hits: hp.baseAddress!, count: count)
+                            }
+                        }
+                    }
+                    #expect(d == wantD && pred == wantPred, "\(unit) count \(count) levels \(levels)")
+                    #expect(Array(hits.prefix(found)) == wantHits, "\(unit) count \(count) levels \(levels)")
+                    let two = Kernels.twoSmallest(unit, c: c, v: v, count: count)
+                    #expect(two.umin == umin && two.first == j1 && two.usub == usub && two.second == j2,
+                            "\(unit) count \(count) levels \(levels): \(two) vs \((umin, j1, usub, j2))")
+                }
+            }
+        }
+    }
 }
