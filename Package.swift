@@ -52,6 +52,7 @@ let package = Package(
         .target(name: "TransfuseCLI", dependencies: [
             "WeightStore", "Checkpoints", "NamingSchemes", "Transport", "HDF5Kit", "Inference", "Fusion",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Yams", package: "Yams"),
         ]),
         .executableTarget(name: "transfuse", dependencies: ["TransfuseCLI"]),
         // libFuzzer target for the safetensors header parser: `make fuzz`.

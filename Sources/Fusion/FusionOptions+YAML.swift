@@ -25,6 +25,12 @@ extension FusionOptions {
         guard let fusion = section as? [String: Any] else {
             throw FusionError.invalidConfig(file: file, key: "fusion", reason: "expected a mapping")
         }
+        return try apply(fusion: fusion, file: file)
+    }
+
+    /// Applies an already parsed `fusion:` mapping (values as Yams loads them), with the same
+    /// keys, checks and warnings as ``apply(yaml:file:)``; key paths in errors start `fusion.`.
+    public mutating func apply(fusion: [String: Any], file: String) throws -> [String] {
         var reader = ConfigReader(file: file)
         try reader.apply(fusion, to: &self)
         return reader.warnings

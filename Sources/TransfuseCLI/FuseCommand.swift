@@ -138,7 +138,7 @@ struct FuseCommand: ParsableCommand {
             inputs.append(FusionInput(label: path, model: model))
         }
         var activationSeconds = 0.0
-        if options.method == .ot, options.alignment == .activations || needsActivationsForPolicy(options) {
+        if FuseSupport.needsActivations(options) {
             let t = Date()
             if !activations.isEmpty {
                 for k in inputs.indices { inputs[k].activations = try ActivationSet.read(activations[k]) }
@@ -182,18 +182,13 @@ struct FuseCommand: ParsableCommand {
         if json { try JSONOutput.print(report) }
     }
 
-    func needsActivationsForPolicy(_ o: FusionOptions) -> Bool {
-        o.residualPolicy == .weightedScalar || o.residualPolicy == .weightedMatrix
-    }
-
     /// Parents, vanilla average (when the shapes agree) and the fused model on `path`.
     func evaluate(_ path: String, inputs: [FusionInput], fused: WeightStore, options: FusionOptions) throws -> EvalReport {
         let dataset = try EvalDataset.read(path)
         var entries: [EvalReport.Model] = []
         func run(_ store: WeightStore, _ label: String, role: String) throws {
             StandardError.line("evaluating \(label) on \(path)")
-            let model = try TransformerModel(store: store, source: label, heads: schemeOptions.heads)
-            entries.append(.init(path: label, evaluation: try model.evaluate(dataset, source: label), role: role))
+            entries.append(try FuseSupport.evaluate(store, label: label, role: role, dataset: dataset, heads: schemeOptions.heads))
         }
         for input in inputs { try run(input.model.store, input.label, role: "parent") }
         var vanillaOptions = options

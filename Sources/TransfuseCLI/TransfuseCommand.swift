@@ -18,10 +18,11 @@ public struct TransfuseCommand: ParsableCommand {
               transfuse diff a.safetensors b.h5 --atol 1e-6
               transfuse fuse a b --output fused --eval test.h5
               transfuse eval fused --data test.h5
+              transfuse sweep a b --data calib.h5 --eval test.h5
             """,
         version: "0.1.0",
         subcommands: [InspectCommand.self, ConvertCommand.self, DiffCommand.self, FuseCommand.self,
-                      EvalCommand.self, ActivationsCommand.self, OTCommand.self]
+                      EvalCommand.self, ActivationsCommand.self, OTCommand.self, SweepCommand.self]
     )
 
     public init() {}
