@@ -187,6 +187,54 @@ static inline void transfuse_axpy4_avx512(const double *a, const double *k, long
     }
     for (; j < n; j++) acc[j] = (((acc[j] + a[0] * k0[j]) + a[1] * k1[j]) + a[2] * k2[j]) + a[3] * k3[j];
 }
+typedef float transfuse_v8f __attribute__((vector_size(32), aligned(4)));
+
+/// `transfuse_dot4_avx512` for a Float kernel (each entry widened to double), AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_dot4_f32_avx512(const float *k, long ld, const double *v, long n, double *out) {
+    const float *k0 = k, *k1 = k + ld, *k2 = k + 2 * ld, *k3 = k + 3 * ld;
+    transfuse_v8d a0 = {0, 0, 0, 0, 0, 0, 0, 0}, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+    long j = 0;
+    for (; j + 16 <= n; j += 16) {
+        transfuse_v8d x = *(const transfuse_v8d *)(v + j), y = *(const transfuse_v8d *)(v + j + 8);
+        a0 += __builtin_convertvector(*(const transfuse_v8f *)(k0 + j), transfuse_v8d) * x;
+        b0 += __builtin_convertvector(*(const transfuse_v8f *)(k0 + j + 8), transfuse_v8d) * y;
+        a1 += __builtin_convertvector(*(const transfuse_v8f *)(k1 + j), transfuse_v8d) * x;
+        b1 += __builtin_convertvector(*(const transfuse_v8f *)(k1 + j + 8), transfuse_v8d) * y;
+        a2 += __builtin_convertvector(*(const transfuse_v8f *)(k2 + j), transfuse_v8d) * x;
+        b2 += __builtin_convertvector(*(const transfuse_v8f *)(k2 + j + 8), transfuse_v8d) * y;
+        a3 += __builtin_convertvector(*(const transfuse_v8f *)(k3 + j), transfuse_v8d) * x;
+        b3 += __builtin_convertvector(*(const transfuse_v8f *)(k3 + j + 8), transfuse_v8d) * y;
+    }
+    a0 += b0; a1 += b1; a2 += b2; a3 += b3;
+    double t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+    for (int r = 0; r < 8; r++) { t0 += a0[r]; t1 += a1[r]; t2 += a2[r]; t3 += a3[r]; }
+    for (; j < n; j++) {
+        t0 += (double)k0[j] * v[j]; t1 += (double)k1[j] * v[j]; t2 += (double)k2[j] * v[j]; t3 += (double)k3[j] * v[j];
+    }
+    out[0] = t0; out[1] = t1; out[2] = t2; out[3] = t3;
+}
+
+/// `transfuse_axpy4_avx512` for a Float kernel (each entry widened to double), AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_axpy4_f32_avx512(const double *a, const float *k, long ld, double *acc, long n) {
+    const float *k0 = k, *k1 = k + ld, *k2 = k + 2 * ld, *k3 = k + 3 * ld;
+    transfuse_v8d u0 = {a[0], a[0], a[0], a[0], a[0], a[0], a[0], a[0]}, u1 = {a[1], a[1], a[1], a[1], a[1], a[1], a[1], a[1]};
+    transfuse_v8d u2 = {a[2], a[2], a[2], a[2], a[2], a[2], a[2], a[2]}, u3 = {a[3], a[3], a[3], a[3], a[3], a[3], a[3], a[3]};
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        transfuse_v8d s = *(transfuse_v8d *)(acc + j);
+        s += u0 * __builtin_convertvector(*(const transfuse_v8f *)(k0 + j), transfuse_v8d);
+        s += u1 * __builtin_convertvector(*(const transfuse_v8f *)(k1 + j), transfuse_v8d);
+        s += u2 * __builtin_convertvector(*(const transfuse_v8f *)(k2 + j), transfuse_v8d);
+        s += u3 * __builtin_convertvector(*(const transfuse_v8f *)(k3 + j), transfuse_v8d);
+        *(transfuse_v8d *)(acc + j) = s;
+    }
+    for (; j < n; j++) {
+        acc[j] = (((acc[j] + a[0] * (double)k0[j]) + a[1] * (double)k1[j]) + a[2] * (double)k2[j]) + a[3] * (double)k3[j];
+    }
+}
+
 // Kernels of the linear assignment solver (Jonker–Volgenant). Both keep the exact arithmetic,
 // comparisons and tie rules of the scalar loops they replace, so the solver's choices are the
 // same bit for bit.

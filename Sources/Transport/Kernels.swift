@@ -307,4 +307,22 @@ extension Float: KernelElement {
         }
         while k < count { y[k] += alpha * Double(x[k]); k += 1 }
     }
+
+    @inline(__always)
+    static func dot4(_ x: UnsafePointer<Float>, _ ld: Int, _ y: UnsafePointer<Double>, _ count: Int,
+                     _ out: UnsafeMutablePointer<Double>) {
+        #if arch(x86_64)
+        if Kernels.vectorUnit == .avx512 { transfuse_dot4_f32_avx512(x, ld, y, count, out); return }
+        #endif
+        for r in 0..<4 { out[r] = dot(x + r * ld, y, count) }
+    }
+
+    @inline(__always)
+    static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Float>, _ ld: Int,
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        #if arch(x86_64)
+        if Kernels.vectorUnit == .avx512 { transfuse_axpy4_f32_avx512(alpha, x, ld, y, count); return }
+        #endif
+        for r in 0..<4 { axpy(alpha[r], x + r * ld, y, count) }
+    }
 }

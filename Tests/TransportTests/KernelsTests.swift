@@ -88,6 +88,17 @@ struct KernelsTests {
                     for j in 0..<count { #expect(abs(acc[j] - wantAcc[j]) <= 1e-13, "\(unit) count \(count) column \(j)") }
                 }
             }
+            // The Float kernel's four-row kernels (AVX-512F where available) against its single-row ones.
+            let kf = k.map { Float($0) }
+            kf.withUnsafeBufferPointer { kp in
+                var dots = [Double](repeating: .nan, count: 4)
+                dots.withUnsafeMutableBufferPointer { Float.dot4(kp.baseAddress!, ld, v, count, $0.baseAddress!) }
+                for r in 0..<4 { #expect(abs(dots[r] - Float.dot(kp.baseAddress! + r * ld, v, count)) <= 1e-12, "Float count \(count)") }
+                var acc = acc0, want = acc0
+                acc.withUnsafeMutableBufferPointer { Float.axpy4(alpha, kp.baseAddress!, ld, $0.baseAddress!, count) }
+                want.withUnsafeMutableBufferPointer { w in for r in 0..<4 { Float.axpy(alpha[r], kp.baseAddress! + r * ld, w.baseAddress!, count) } }
+                for j in 0..<count { #expect(abs(acc[j] - want[j]) <= 1e-13, "Float count \(count) column \(j)") }
+            }
         }
     }
 
