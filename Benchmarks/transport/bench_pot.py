@@ -10,6 +10,7 @@ all run times, POT's cost <P, C> and iteration count.
 Problems (random Gaussian features, Euclidean costs divided by their max, fixed seed):
   emd-1536, emd-1536x768, emd-3072           ot.emd (numItermax 10^7 so it reaches the optimum)
   emd-1024-marginals                          ot.emd, random non-uniform marginals (network simplex)
+  emd-3072-d768                               ot.emd on 768-dim features (fusion's MLP assignments)
   sinkhorn-1536, sinkhorn-3072                ot.sinkhorn, reg 0.05, 1000 iterations (stopThr 0)
   sinkhorn_log-1024-reg0.05, -reg0.001         ot.bregman.sinkhorn_log, 100 iterations (stopThr 0)
 Needs: numpy, POT.
@@ -34,7 +35,11 @@ PROBLEMS = [
     ("sinkhorn-3072", "sinkhorn", 3072, 3072, 0.05, 1000),
     ("sinkhorn_log-1024-reg0.05", "sinkhorn_log", 1024, 1024, 0.05, 100),
     ("sinkhorn_log-1024-reg0.001", "sinkhorn_log", 1024, 1024, 0.001, 100),
+    # The shape of fusion's MLP assignments (ViT-B/BERT-base): 768-dim features, a flat cost.
+    ("emd-3072-d768", "emd", 3072, 3072, None, None),
 ]
+# Feature dimension per problem (default 32).
+FEATURES = {"emd-3072-d768": 768}
 
 
 def cost_matrix(rng, n, m, d=32):
@@ -81,7 +86,7 @@ def main():
     only = set(filter(None, args.only.split(",")))
     problems, results = [], {}
     for name, kind, n, m, reg, iterations in PROBLEMS:
-        c = cost_matrix(rng, n, m)  # always drawn, so a subset sees the same matrices
+        c = cost_matrix(rng, n, m, FEATURES.get(name, 32))  # always drawn, so a subset sees the same matrices
         if only and name not in only:
             continue
         path = os.path.join(args.outdir, f"{name}.f64")

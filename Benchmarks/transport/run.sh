@@ -15,7 +15,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 RUNS=3
-ONLY="emd-1536,emd-1536x768,emd-3072,emd-1024-marginals,sinkhorn-1536,sinkhorn-3072,sinkhorn_log-1024-reg0.05,sinkhorn_log-1024-reg0.001"
+ONLY="emd-1536,emd-1536x768,emd-3072,emd-3072-d768,emd-1024-marginals,sinkhorn-1536,sinkhorn-3072,sinkhorn_log-1024-reg0.05,sinkhorn_log-1024-reg0.001"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) RUNS="$2"; shift 2 ;;
