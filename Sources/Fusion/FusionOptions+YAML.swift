@@ -98,6 +98,7 @@ struct ConfigReader {
             case "heads": o.heads = try choice(v, path, FusionOptions.Heads.self)
             case "transport_scaling": o.scaling = try choice(v, path, FusionOptions.Scaling.self)
             case "cls_alignment": o.classToken = try choice(v, path, FusionOptions.ClassToken.self)
+            case "repair": o.repair = try repair(v, path)
             case "pca": unimplemented(path, v, isDefault: isFalse(v))
             case "pca_dim", "pca_k": unimplemented(path, v, isDefault: (fusion["pca"] as? Bool) != true)
             case "fusion_t_w_in": unimplemented(path, v, isDefault: isFalse(v))
@@ -111,7 +112,7 @@ struct ConfigReader {
                     o.normalizeWeights = try bool(w, path + ".norm")
                 }
             default:
-                throw fail(path, "unknown key; fusion keys are: type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric.*, acts.*, wts.norm, num_models, pca, pca_dim, pca_k, fusion_t_w_in and Transfuse's compat, heads, transport_scaling, cls_alignment")
+                throw fail(path, "unknown key; fusion keys are: type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric.*, acts.*, wts.norm, num_models, pca, pca_dim, pca_k, fusion_t_w_in and Transfuse's compat, heads, transport_scaling, cls_alignment, repair")
             }
         }
     }

@@ -76,6 +76,9 @@ public struct FusionOptions: Sendable, Equatable {
     public var modelWeights: [Double]? = nil
     /// Index of the anchor model.
     public var anchor = 0
+    /// The `repair:` key: correct the fused model's statistics afterwards (``Repair``) on the
+    /// calibration data (`--repair CALIB.h5`, or `--data`'s file); `nil` = no correction.
+    public var repair: RepairOptions? = nil
 
     public init() {}
 

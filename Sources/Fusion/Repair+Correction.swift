@@ -20,8 +20,9 @@ extension Repair {
     ///
     /// Join `x = r + s'` where only the written part changes, `s' = a·s + b`:
     /// the mean is exact with `b = μ − m_r − a·m_s`; the variance
-    /// `var(r) + a²·var(s) + 2a·cov(r, s) = σ²` is solved for `a > 0` (the root closest to 1;
-    /// it is 1 when the statistics already match). When no root lies in
+    /// `var(r) + a²·var(s) + 2a·cov(r, s) = σ²` is solved for `a > 0` (the root closest to 1,
+    /// within a relative 1e-6 of the variance; it is 1 when the statistics already match).
+    /// When no root lies in
     /// `[1/maxStreamScale, maxStreamScale]`, the value of that interval whose variance comes
     /// closest to `σ²` is taken and the channel counted in `limited`.
     static func affine(measured: SiteMoments, target: SiteTarget, options: RepairOptions) -> ChannelAffine {
@@ -49,11 +50,16 @@ extension Repair {
                     let root = disc.squareRoot()
                     candidates += [(-cov + root) / vs, (-cov - root) / vs].map { min(max($0, lo), hi) }
                 }
-                a = candidates.min { x, y in
-                    let ex = excess(x), ey = excess(y)
-                    return ex == ey ? abs(x - 1) < abs(y - 1) : ex < ey
-                }!
-                if excess(a) > 1e-6 * max(goal, 1e-12) { out.limited += 1 }
+                // Exact roots (to float error) first, the one closest to 1 among them: when the
+                // statistics already match, both a = 1 and -1 - 2cov/var(s) may solve it.
+                let tolerance = 1e-6 * max(goal, vr + vs, 1e-12)
+                let exact = candidates.filter { excess($0) <= tolerance }
+                if let best = exact.min(by: { abs($0 - 1) < abs($1 - 1) }) {
+                    a = best
+                } else {
+                    a = candidates.min { excess($0) < excess($1) }!
+                    out.limited += 1
+                }
             }
             out.scale[c] = a
             out.shift[c] = target.mean[c] - parts.meanR[c] - a * parts.meanS[c]

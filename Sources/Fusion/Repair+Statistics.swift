@@ -14,9 +14,10 @@ extension Repair {
     /// pass does not expose) is computed from the embedding tables and the token ids.
     /// - Throws: ``FusionError/repair(_:)`` naming the model and the file when the model
     ///   cannot run the calibration data (wrong task, image size, vocabulary, no config).
-    static func measure(_ store: WeightStore, label: String, family: Architecture.Family, heads: Int?,
+    static func measure(_ store: WeightStore, label: String, architecture: Architecture,
                         calibration: EvalDataset, numSamples: Int, depth: Int?,
                         wanted: Set<String>) throws -> [String: SiteMoments] {
+        let family = architecture.family
         var result: [String: SiteMoments] = [:]
         var needsPass = !wanted.isEmpty
         if family == .bert, wanted.contains("embeddings") {
@@ -25,9 +26,20 @@ extension Repair {
         }
         guard needsPass else { return result }
         let truncated = try truncate(store, depth: depth)
-        var collector = SiteCollector(wanted: wanted, family: family)
+        var norms: [String: (gamma: [Float], beta: [Float])] = [:]
+        if family == .vit {
+            // The pre-LayerNorm ViT's LayerNorm outputs are not recorded: computed from the stream.
+            for name in wanted where name == "layernorm" || name.hasSuffix(".layernorm_before") || name.hasSuffix(".layernorm_after") {
+                guard let g = store[name + ".weight"], let b = store[name + ".bias"] else {
+                    throw FusionError.repair("\(label): \(name).weight / .bias missing")
+                }
+                norms[name] = (try g.floats(), try b.floats())
+            }
+        }
+        var collector = SiteCollector(wanted: wanted, family: family, layers: architecture.layers, norms: norms,
+                                      eps: architecture.layerNormEps)
         do {
-            let model = try TransformerModel(store: truncated, source: label, heads: heads)
+            let model = try TransformerModel(store: truncated, source: label, heads: architecture.heads)
             let options = ActivationOptions(numSamples: numSamples, sequenceFilter: .all, normalization: .none)
             try ActivationCapture.capture(model: model, dataset: calibration, source: label, options: options) {
                 try collector.receive($0, label: label)
@@ -108,6 +120,11 @@ extension Repair {
 struct SiteCollector {
     let wanted: Set<String>
     let family: Architecture.Family
+    /// Encoder layers of the model (the final ViT `layernorm` follows the last).
+    let layers: Int
+    /// ViT LayerNorm parameters (γ, β) of the wanted `norm` sites.
+    let norms: [String: (gamma: [Float], beta: [Float])]
+    let eps: Double
     private(set) var moments: [String: SiteMoments] = [:]
     /// The stream entering the current layer (`embeddings` or the previous layer's output).
     private var input: ActivationMatrix?
@@ -115,16 +132,20 @@ struct SiteCollector {
     private var current: [String: ActivationMatrix] = [:]
     private static let kept: Set<String> = ["attention.output.dense", "attention", "intermediate.dense", "output.dense"]
 
-    init(wanted: Set<String>, family: Architecture.Family) {
+    init(wanted: Set<String>, family: Architecture.Family, layers: Int,
+         norms: [String: (gamma: [Float], beta: [Float])], eps: Double) {
         self.wanted = wanted
         self.family = family
+        self.layers = layers
+        self.norms = norms
+        self.eps = eps
     }
 
     mutating func receive(_ m: ActivationMatrix, label: String) throws {
         if m.name == "embeddings" {
-            if family == .vit, wanted.contains("embeddings") {
-                moments["embeddings"] = SiteMoments(values: m.values, rows: m.rows, width: m.width)
-            }
+            // ViT: the stream the embeddings write; BERT: the output of embeddings.LayerNorm.
+            let site = family == .vit ? "embeddings" : "embeddings.LayerNorm"
+            if wanted.contains(site) { moments[site] = SiteMoments(values: m.values, rows: m.rows, width: m.width) }
             input = m
             return
         }
@@ -132,7 +153,7 @@ struct SiteCollector {
         guard m.name.hasPrefix(prefix) else { return }
         let rest = m.name.dropFirst(prefix.count)
         guard let dot = rest.firstIndex(of: ".") else {
-            if let layer = Int(rest) { try finish(layer: layer, label: label) }
+            if let layer = Int(rest) { try finish(layer: layer, output: m, label: label) }
             input = m
             current = [:]
             return
@@ -141,8 +162,16 @@ struct SiteCollector {
         if Self.kept.contains(part) { current[part] = m }
     }
 
+    /// Moments of a ViT LayerNorm's output on `x`, with the norm's own γ and β.
+    private func normMoments(_ name: String, _ x: ActivationMatrix) throws -> SiteMoments {
+        guard let p = norms[name], p.gamma.count == x.width, p.beta.count == x.width else {
+            throw FusionError.repair("\(name): no γ / β of \(x.width) channels to measure its output")
+        }
+        return SiteMoments(layerNorm: x.values, rows: x.rows, width: x.width, gamma: p.gamma, beta: p.beta, eps: eps)
+    }
+
     /// Computes the wanted sites of `layer` once its output has arrived.
-    private mutating func finish(layer: Int, label: String) throws {
+    private mutating func finish(layer: Int, output: ActivationMatrix, label: String) throws {
         let p = "encoder.layer.\(layer)."
         func module(_ part: String) throws -> ActivationMatrix {
             guard let m = current[part] else {
@@ -160,32 +189,37 @@ struct SiteCollector {
             }
             return SiteMoments(residual: r.values, written: s.values, rows: r.rows, width: r.width)
         }
-        if wanted.contains(p + "attention.output.dense") {
-            let o = try module("attention.output.dense")
-            moments[p + "attention.output.dense"] = SiteMoments(values: o.values, rows: o.rows, width: o.width)
+        func single(_ m: ActivationMatrix) -> SiteMoments { SiteMoments(values: m.values, rows: m.rows, width: m.width) }
+        /// ViT (pre-LayerNorm): the stream after the attention join, input plus attention output.
+        func attentionStream() throws -> ActivationMatrix {
+            let x = try layerInput(), o = try module("attention.output.dense")
+            guard x.rows == o.rows, x.width == o.width else { throw FusionError.repair("\(label): \(x.name) and \(o.name) differ in shape") }
+            return ActivationMatrix(name: p + "attention.residual", rows: x.rows, width: x.width,
+                                    values: zip(x.values, o.values).map { $0 + $1 })
         }
+        if family == .vit, wanted.contains(p + "layernorm_before") {
+            moments[p + "layernorm_before"] = try normMoments(p + "layernorm_before", try layerInput())
+        }
+        if wanted.contains(p + "attention.output.dense") { moments[p + "attention.output.dense"] = single(try module("attention.output.dense")) }
         if wanted.contains(p + "attention.residual") {
             moments[p + "attention.residual"] = try join(try layerInput(), try module("attention.output.dense"))
         }
-        if wanted.contains(p + "intermediate.dense") {
-            let h = try module("intermediate.dense")
-            moments[p + "intermediate.dense"] = SiteMoments(values: h.values, rows: h.rows, width: h.width)
+        if family == .vit, wanted.contains(p + "layernorm_after") {
+            moments[p + "layernorm_after"] = try normMoments(p + "layernorm_after", try attentionStream())
         }
+        if family == .bert, wanted.contains(p + "attention.output.LayerNorm") {
+            moments[p + "attention.output.LayerNorm"] = single(try module("attention"))
+        }
+        if wanted.contains(p + "intermediate.dense") { moments[p + "intermediate.dense"] = single(try module("intermediate.dense")) }
         if wanted.contains(p + "output.residual") {
-            let s = try module("output.dense")
-            var r: ActivationMatrix
-            switch family {
-            case .vit:
-                // Pre-LayerNorm: the stream after the attention join is the layer input plus the attention output.
-                let x = try layerInput(), o = try module("attention.output.dense")
-                guard x.rows == o.rows, x.width == o.width else { throw FusionError.repair("\(label): \(x.name) and \(o.name) differ in shape") }
-                r = ActivationMatrix(name: p + "attention.residual", rows: x.rows, width: x.width,
-                                     values: zip(x.values, o.values).map { $0 + $1 })
-            case .bert:
-                // Post-LayerNorm: the MLP's residual is the normalised attention block output.
-                r = try module("attention")
-            }
-            moments[p + "output.residual"] = try join(r, s)
+            // ViT: the residual is the stream after the attention join; BERT (post-LayerNorm):
+            // the normalised attention block output.
+            let r = family == .vit ? try attentionStream() : try module("attention")
+            moments[p + "output.residual"] = try join(r, try module("output.dense"))
+        }
+        if family == .bert, wanted.contains(p + "output.LayerNorm") { moments[p + "output.LayerNorm"] = single(output) }
+        if family == .vit, layer == layers - 1, wanted.contains("layernorm") {
+            moments["layernorm"] = try normMoments("layernorm", output)
         }
     }
 }

@@ -33,7 +33,7 @@ extension Repair {
             let projection: Matrix
             if let map = maps[k] {
                 guard map.rows == moments.width, map.cols == width else {
-                    throw FusionError.repair("the transport map model\(k)/\(name) is [\(map.rows), \(map.cols)] but \(labels[k]) has \(moments.width) channels there and the anchor \(width)")
+                    throw FusionError.repair("\(name): model \(k)'s transport map there is [\(map.rows), \(map.cols)] but \(labels[k]) has \(moments.width) channels and the anchor \(width)")
                 }
                 projection = map.outputSide(.barycentric)
             } else {

@@ -42,8 +42,9 @@ public struct RepairResult: Sendable {
 /// the transport maps of the fusion (``target(_:parents:maps:coefficients:anchor:labels:)``),
 /// not from running an aligned copy of a parent (a soft map does not preserve its function).
 ///
-/// Sites (``RepairSite``), in forward order: the embeddings' stream, then per layer the
-/// attention join (or the attention output), the MLP hidden channels and the MLP join. The
+/// Sites (``RepairSite``, chosen by ``RepairOptions/sites``), in forward order: the
+/// embeddings' stream, then per layer the attention join (or the attention output), the MLP
+/// hidden channels and the MLP join, and optionally the LayerNorm outputs. The
 /// fused model's statistics of a site are measured after every earlier site was corrected
 /// (a forward pass through the layers up to the site's), so each correction sees the
 /// statistics the corrected model really has.
@@ -63,9 +64,25 @@ public struct RepairResult: Sendable {
 ///   and patch projection); for BERT the sum before `embeddings.LayerNorm` is corrected
 ///   through the position and token-type tables (the word embeddings are tied to the MLM
 ///   decoder and stay).
+/// - LayerNorm outputs (`norm`, optional): `γ_c ↦ a_c·γ_c`, `β_c ↦ a_c·β_c + b_c`. Exact.
 /// When the statistics already match (a model fused with itself or with a permuted copy),
 /// every `a_c` is 1 and every `b_c` 0 up to float error: the correction is a no-op.
 public enum Repair {
+    /// Checks, before any fusion work, that every model can run `calibration` (its task, image
+    /// size, vocabulary, config) — the first layer only, without loading the whole model.
+    /// - Throws: ``FusionError/repair(_:)`` naming the model, the file and the mismatch.
+    public static func check(_ inputs: [FusionInput], calibration: EvalDataset) throws {
+        for input in inputs {
+            do {
+                let model = try TransformerModel(store: try truncate(input.model.store, depth: 1), source: input.label,
+                                                 heads: input.model.architecture.heads)
+                try model.check(calibration, source: input.label, needsHead: false)
+            } catch let error as InferenceError {
+                throw FusionError.repair("\(input.label) cannot run the calibration file \(calibration.path): \(error.description)")
+            }
+        }
+    }
+
     /// Corrects the statistics of `fused` (from ``Fuser/fuse(_:options:keepMaps:progress:)``
     /// with `keepMaps: true`, or `method: vanilla`, whose maps are the identity).
     /// - Parameters:
@@ -97,10 +114,10 @@ public enum Repair {
             maps[String(name[name.index(after: slash)...]), default: [:]][k] = map
         }
         var warnings: [String] = []
-        let sites = RepairSite.forward(layers: anchor.layers, options: repair).filter { site in
+        let sites = RepairSite.forward(family: anchor.family, layers: anchor.layers, options: repair).filter { site in
             guard options.method == .ot else { return true }
-            let missing = inputs.indices.filter { $0 != anchorIndex && maps[site.name]?[$0] == nil }
-            if !missing.isEmpty { warnings.append("repair: no transport map at \(site.name) (a fuse_* switch is off?); left as fused") }
+            let missing = inputs.indices.filter { $0 != anchorIndex && maps[site.mapPlace]?[$0] == nil }
+            if !missing.isEmpty { warnings.append("repair: no transport map at \(site.mapPlace) (a fuse_* switch is off?); \(site.name) left as fused") }
             return missing.isEmpty
         }
         let names = Set(sites.map(\.name))
@@ -109,20 +126,18 @@ public enum Repair {
         var parents: [[String: SiteMoments]] = []
         for (k, input) in inputs.enumerated() {
             progress("repair: statistics of model \(k) (\(input.label)) on \(samples) calibration samples")
-            parents.append(try measure(input.model.store, label: input.label, family: input.model.architecture.family,
-                                       heads: input.model.architecture.heads, calibration: calibration,
-                                       numSamples: samples, depth: nil, wanted: names))
+            parents.append(try measure(input.model.store, label: input.label, architecture: input.model.architecture,
+                                       calibration: calibration, numSamples: samples, depth: nil, wanted: names))
         }
 
         var store = fused.store
         var reports: [RepairSiteReport] = []
         for site in sites {
             let c = Fuser.coefficients(site.name, count: inputs.count, anchor: anchorIndex, weights: weights, options: options)
-            let target = try Self.target(site.name, parents: parents, maps: maps[site.name] ?? [:], coefficients: c,
+            let target = try Self.target(site.name, parents: parents, maps: maps[site.mapPlace] ?? [:], coefficients: c,
                                          anchor: anchorIndex, labels: labels)
-            let measured = try measure(store, label: "the fused model", family: anchor.family, heads: anchor.heads,
-                                       calibration: calibration, numSamples: samples, depth: (site.layer ?? 0) + 1,
-                                       wanted: [site.name])
+            let measured = try measure(store, label: "the fused model", architecture: anchor,
+                                       calibration: calibration, numSamples: samples, depth: site.depth, wanted: [site.name])
             guard let now = measured[site.name], now.width == target.mean.count else {
                 throw FusionError.repair("\(site.name): the fused model has \(measured[site.name]?.width ?? 0) channels there, the targets \(target.mean.count)")
             }

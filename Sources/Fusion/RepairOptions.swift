@@ -14,14 +14,16 @@ public struct RepairOptions: Sendable, Equatable {
         /// (embeddings, `attention.output.dense`, `output.dense`). At the attention join it
         /// supersedes ``attention`` (both would rewrite `attention.output.dense`).
         case stream
+        /// The outputs of the LayerNorms, exactly through their γ and β.
+        case norm
 
         public static func < (a: Site, b: Site) -> Bool {
             allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
         }
     }
 
-    /// The sites corrected (default: all three).
-    public var sites: Set<Site> = Set(Site.allCases)
+    /// The sites corrected.
+    public var sites: Set<Site> = [.mlp, .attention, .stream]
     /// Match the standard deviation as well as the mean (`false`: shift the means only).
     public var matchSpread = true
     /// Calibration inputs used for the statistics (the first ones of the file); `nil` takes

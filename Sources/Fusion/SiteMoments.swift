@@ -38,6 +38,22 @@ struct SiteMoments: Sendable, Equatable {
         variance = (0..<width).map { vr[$0] + vs[$0] + 2 * cov[$0] }
     }
 
+    /// Moments of a LayerNorm's output `LN(x)·γ + β` for `x` (`rows × width`, row-major),
+    /// normalised per row with the biased variance as torch does.
+    init(layerNorm x: [Float], rows: Int, width: Int, gamma: [Float], beta: [Float], eps: Double) {
+        var y = [Float](repeating: 0, count: x.count)
+        for i in 0..<rows {
+            let base = i * width
+            var mean = 0.0, squares = 0.0
+            for c in 0..<width { mean += Double(x[base + c]) }
+            mean /= Double(max(width, 1))
+            for c in 0..<width { let d = Double(x[base + c]) - mean; squares += d * d }
+            let inv = 1 / (squares / Double(max(width, 1)) + eps).squareRoot()
+            for c in 0..<width { y[base + c] = Float((Double(x[base + c]) - mean) * inv * Double(gamma[c]) + Double(beta[c])) }
+        }
+        self.init(values: y, rows: rows, width: width)
+    }
+
     /// Column means and population variances (two passes, for accuracy).
     static func moments(_ x: [Float], rows: Int, width: Int) -> (mean: [Double], variance: [Double]) {
         var mean = [Double](repeating: 0, count: width), variance = [Double](repeating: 0, count: width)

@@ -70,6 +70,8 @@ struct FuseCommand: ParsableCommand {
 
     @OptionGroup var schemeOptions: SchemeOptions
 
+    @OptionGroup var repairArguments: RepairArguments
+
     @Option(name: .customLong("save-maps"), help: "Write every transport map to this file (.safetensors or .h5), named by its place in the flow graph.")
     var saveMaps: String?
 
@@ -137,6 +139,8 @@ struct FuseCommand: ParsableCommand {
             let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
             inputs.append(FusionInput(label: path, model: model))
         }
+        let repair = try repairArguments.settings(options, data: data)
+        let calibration = try repair.map { try repairArguments.calibration($0.file, inputs: inputs) }
         var activationSeconds = 0.0
         if FuseSupport.needsActivations(options) {
             let t = Date()
@@ -154,8 +158,15 @@ struct FuseCommand: ParsableCommand {
             }
             activationSeconds = Date().timeIntervalSince(t)
         }
-        let result = try Fuser.fuse(inputs, options: options, keepMaps: saveMaps != nil || plotMaps != nil) { StandardError.line($0) }
+        var result = try Fuser.fuse(inputs, options: options, keepMaps: saveMaps != nil || plotMaps != nil || repair != nil) { StandardError.line($0) }
         for warning in result.warnings { StandardError.line("warning: \(warning)") }
+        if let repair, let calibration {
+            // The correction needs the fused store in memory: it measures and rewrites it layer by layer.
+            let repaired = try Repair.correct(inputs, fused: result, options: options, calibration: calibration,
+                                              repair: repair.options) { StandardError.line($0) }
+            for warning in repaired.warnings { StandardError.line("warning: \(warning)") }
+            result.store = repaired.store
+        }
 
         let writeStart = Date()
         let anchorModel = inputs[options.anchor].model

@@ -1,0 +1,50 @@
+import ArgumentParser
+import Foundation
+import Fusion
+import Inference
+
+/// `fuse`'s options of the post-fusion statistics correction (``Repair``).
+struct RepairArguments: ParsableArguments {
+    @Option(help: ArgumentHelp(
+        "After fusing, correct the fused model's activation statistics on these calibration inputs (HDF5, the format `eval` reads).",
+        discussion: "REPAIR (Jordan et al. 2023) for Transformers: every fused channel of the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm is rescaled and shifted so that its mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). Off by default.",
+        valueName: "CALIB.h5"))
+    var repair: String?
+
+    @Option(name: .customLong("repair-sites"), help: "Sites the correction touches, comma-separated: mlp, attention, stream, norm (the stream supersedes attention at the attention join). Default: mlp,attention,stream.")
+    var repairSites: String?
+
+    @Flag(name: .customLong("repair-mean-only"), help: "Correct the channel means only, not the standard deviations.")
+    var repairMeanOnly = false
+
+    /// The correction's settings (the config's `repair:` key overridden by the flags) and its
+    /// calibration file, or `nil` when no correction was asked for.
+    /// - Throws: `ValidationError` for unknown sites, or a correction without calibration inputs.
+    func settings(_ options: FusionOptions, data: String?) throws -> (options: RepairOptions, file: String)? {
+        guard repair != nil || options.repair != nil else {
+            if repairSites != nil || repairMeanOnly {
+                throw ValidationError("--repair-sites and --repair-mean-only need --repair CALIB.h5 (or repair: true in the config)")
+            }
+            return nil
+        }
+        var settings = options.repair ?? RepairOptions()
+        if let repairSites {
+            guard let sites = RepairOptions.parseSites(repairSites) else {
+                throw ValidationError("--repair-sites '\(repairSites)': expected a comma-separated list of mlp, attention, stream, norm")
+            }
+            settings.sites = sites
+        }
+        if repairMeanOnly { settings.matchSpread = false }
+        guard let file = repair ?? data else {
+            throw ValidationError("repair: true in the config needs calibration inputs: give --repair CALIB.h5 or --data FILE.h5")
+        }
+        return (settings, file)
+    }
+
+    /// Reads the calibration file and checks that every model can run it, before any fusion work.
+    func calibration(_ file: String, inputs: [FusionInput]) throws -> EvalDataset {
+        let dataset = try EvalDataset.read(file)
+        try Repair.check(inputs, calibration: dataset)
+        return dataset
+    }
+}
