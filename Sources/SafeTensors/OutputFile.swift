@@ -53,6 +53,32 @@ final class OutputFile {
         }
     }
 
+    /// Writes all of `bytes` at `offset` (`pwrite`), leaving the current position alone.
+    func writeAll(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws {
+        do {
+            try FileExtent.writeAll(bytes, to: descriptor, at: offset, path: path)
+        } catch StoreError.io(_, let message) {
+            throw SafeTensorsError.io(path: path, message: message)
+        }
+    }
+
+    /// Copies `extent` to `offset` (as `copy(_:progress:)`, positioned).
+    func copy(_ extent: FileExtent, at offset: Int) throws -> Bool {
+        do {
+            return try extent.copy(to: descriptor, at: offset, destinationPath: path, chunkSize: Self.chunkSize)
+        } catch StoreError.io(let failedPath, let message) {
+            throw SafeTensorsError.io(path: path, message: failedPath == path ? message : "\(failedPath): \(message)")
+        }
+    }
+
+    /// Sets the file's size (the bytes not yet written read as zeros).
+    func resize(to size: Int) throws {
+        while ftruncate(descriptor, off_t(size)) != 0 {
+            if errno == EINTR { continue }
+            throw SafeTensorsError.io(path: path, message: "cannot size the file to \(size) bytes: \(Self.lastError())")
+        }
+    }
+
     /// Closes the file, reporting a failed close (data not written) as an error.
     func finish() throws {
         guard descriptor >= 0 else { return }

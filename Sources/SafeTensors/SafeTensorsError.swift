@@ -38,6 +38,9 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
     case invalidIndex(path: String, reason: String)
     /// The file cannot be opened, mapped, created or written.
     case io(path: String, message: String)
+    /// A streamed write (`SafeTensorsStreamWriter`) got a tensor its header does not list, or
+    /// with another dtype or shape, or twice, or was finished with tensors still missing.
+    case streamMismatch(path: String, tensor: String, reason: String)
 
     /// A dtype spelled as the safetensors tag (`F32`), kept as text so that messages can
     /// name tags the reader rejects.
@@ -59,6 +62,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
         case .duplicateTensorName: return "DuplicateTensorName"
         case .invalidIndex: return "InvalidIndex"
         case .io: return "IOError"
+        case .streamMismatch: return "StreamMismatch"
         }
     }
 
@@ -70,7 +74,7 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
              let .tensorInvalidInfo(path, _, _, _, _, _, _), let .invalidOffset(path, _, _),
              let .metadataIncompleteBuffer(path, _, _), let .validationOverflow(path, _, _, _),
              let .misalignedSlice(path, _, _, _), let .duplicateTensorName(path, _),
-             let .invalidIndex(path, _), let .io(path, _):
+             let .invalidIndex(path, _), let .io(path, _), let .streamMismatch(path, _, _):
             return path
         }
     }
@@ -103,6 +107,8 @@ public enum SafeTensorsError: Error, CustomStringConvertible, Equatable, Sendabl
             return reason
         case let .io(_, message):
             return message
+        case let .streamMismatch(_, tensor, reason):
+            return "tensor '\(tensor)': \(reason)"
         }
     }
 }
