@@ -79,36 +79,66 @@ enum Dense {
 // MARK: - Products with transport maps (sparse when the plan is)
 
 extension Dense {
-    /// Non-zero entries `(i, j, value)` of `m` when it has at most `4·max(rows, cols)` of them
-    /// (exact OT plans have at most `rows + cols − 1`), else `nil`.
-    static func sparseEntries(_ m: Matrix) -> [(Int, Int, Double)]? {
+    /// Non-zero entries of `m` in row-major order when it has at most `4·max(rows, cols)` of
+    /// them (exact OT plans have at most `rows + cols − 1`), else `nil`.
+    static func sparseEntries(_ m: Matrix) -> [MapOperand.SparseEntry]? {
         let limit = 4 * max(m.rows, m.cols)
-        var entries: [(Int, Int, Double)] = []
-        for k in m.storage.indices where m.storage[k] != 0 {
-            entries.append((k / m.cols, k % m.cols, m.storage[k]))
-            if entries.count > limit { return nil }
+        var entries: [MapOperand.SparseEntry] = []
+        let cols = m.cols
+        let complete = m.storage.withUnsafeBufferPointer { p -> Bool in
+            for k in 0..<p.count where p[k] != 0 {
+                entries.append(MapOperand.SparseEntry(row: k / cols, col: k % cols, value: p[k]))
+                if entries.count > limit { return false }
+            }
+            return true
         }
-        return entries
+        return complete ? entries : nil
     }
 
-    /// `W · T` (`W` is `r × n0`, `T` is `n0 × n1`): the input side of a layer.
-    static func timesMap(_ w: Matrix, _ t: Matrix) -> Matrix {
-        guard let entries = sparseEntries(t) else { return multiply(w, t) }
-        var out = Matrix(rows: w.rows, cols: t.cols)
-        for (i, j, v) in entries {
-            for r in 0..<w.rows { out.storage[r * t.cols + j] += v * w.storage[r * w.cols + i] }
+    /// `W · T` (`W` is `r × n0`, `T` is `n0 × n1`): the input side of a layer. Sparse maps go
+    /// row by row through `W` (contiguous reads), each output entry summing its terms in the
+    /// entries' order.
+    static func timesMap(_ w: Matrix, _ t: MapOperand) -> Matrix {
+        guard case let .sparse(_, cols, entries) = t else { return multiply(w, t.matrix) }
+        var out = Matrix(rows: w.rows, cols: cols)
+        guard w.rows > 0, !entries.isEmpty else { return out }
+        let inner = w.cols
+        w.storage.withUnsafeBufferPointer { wp in
+            out.storage.withUnsafeMutableBufferPointer { op in
+                guard let wBase = wp.baseAddress, let oBase = op.baseAddress else { return }
+                for r in 0..<w.rows {
+                    let wr = wBase + r * inner, or = oBase + r * cols
+                    for e in entries { or[e.col] += e.value * wr[e.row] }
+                }
+            }
         }
         return out
     }
 
     /// `Tᵀ · W` (`T` is `n0 × n1`, `W` is `n0 × c`): the output side of a layer.
-    static func mapTransposedTimes(_ t: Matrix, _ w: Matrix) -> Matrix {
-        guard let entries = sparseEntries(t) else { return multiply(t, w, transposeA: true) }
-        var out = Matrix(rows: t.cols, cols: w.cols)
-        for (i, j, v) in entries {
-            let src = i * w.cols, dst = j * w.cols
-            for c in 0..<w.cols { out.storage[dst + c] += v * w.storage[src + c] }
+    static func mapTransposedTimes(_ t: MapOperand, _ w: Matrix) -> Matrix {
+        guard case let .sparse(_, cols, entries) = t else { return multiply(t.matrix, w, transposeA: true) }
+        var out = Matrix(rows: cols, cols: w.cols)
+        guard w.cols > 0, !entries.isEmpty else { return out }
+        let width = w.cols
+        w.storage.withUnsafeBufferPointer { wp in
+            out.storage.withUnsafeMutableBufferPointer { op in
+                guard let wBase = wp.baseAddress, let oBase = op.baseAddress else { return }
+                for e in entries {
+                    let src = wBase + e.row * width, dst = oBase + e.col * width
+                    for c in 0..<width { dst[c] += e.value * src[c] }
+                }
+            }
         }
+        return out
+    }
+
+    /// `vᵀ · T` for a vector of `T.rows` values: `T.cols` values.
+    static func rowTimes(_ v: [Double], _ t: MapOperand) -> [Double] {
+        guard case let .sparse(rows, cols, entries) = t else { return rowTimes(v, t.matrix) }
+        precondition(v.count == rows)
+        var out = [Double](repeating: 0, count: cols)
+        for e in entries where v[e.row] != 0 { out[e.col] += v[e.row] * e.value }
         return out
     }
 }

@@ -37,7 +37,7 @@ extension PairAligner {
                     let (ks, ka) = try activations.features(n.key), (qs, qa) = try activations.features(n.query)
                     features = Features(source: Dense.concatColumns([ks, qs]), anchor: Dense.concatColumns([ka, qa]))
                 } else {
-                    let input = inMap?.inputSide(scaling)
+                    let input = inMap?.side(.input, scaling)
                     let k0a = input.map { Dense.timesMap(k0, $0) } ?? k0, q0a = input.map { Dense.timesMap(q0, $0) } ?? q0
                     features = Features(source: Dense.concatColumns([k0a, q0a]), anchor: Dense.concatColumns([k1, q1]))
                 }
@@ -101,7 +101,7 @@ extension PairAligner {
     /// one, V (and the output projection's input) another.
     func withinHeadMaps(_ n: AttentionNames, q0: Matrix, q1: Matrix, k0: Matrix, k1: Matrix, v0: Matrix, v1: Matrix,
                         inMap: TransportMap?, heads: Int) throws -> (qk: TransportMap, v: TransportMap) {
-        let input = inMap?.inputSide(scaling)
+        let input = inMap?.side(.input, scaling)
         func alignIn(_ m: Matrix) -> Matrix { input.map { Dense.timesMap(m, $0) } ?? m }
         var qkF = Features(source: Dense.concatColumns([alignIn(q0), alignIn(k0)]), anchor: Dense.concatColumns([q1, k1]))
         var vF = Features(source: alignIn(v0), anchor: v1)

@@ -1,63 +1,72 @@
 import Transport
 
 extension PairAligner {
-    /// The BERT flow graph (post-LayerNorm): word, position and token-type embeddings share one
-    /// map (they are summed into one stream); per layer attention → join → LN → MLP → join →
-    /// LN; pooler / classifier / next-sentence head; the MLM transform outputs in the embedding
-    /// map and its decoder stays tied to the fused word embeddings.
-    func alignBERT() throws {
+    /// The BERT flow graph (post-LayerNorm), one stage at a time: stage 0 the embeddings (word,
+    /// position and token-type embeddings share one map: they are summed into one stream);
+    /// stage `i + 1` encoder layer `i` (attention → join → LN → MLP → join → LN); stage
+    /// `layers + 1` the pooler / classifier / next-sentence head and the MLM transform, which
+    /// outputs in the embedding map (its decoder stays tied to the fused word embeddings).
+    /// Stages must run in order; the stream and embedding maps are carried between them.
+    func alignBERT(stage: Int) throws {
         let layers = anchor.architecture.layers
-        let heads = try anchor.architecture.requireHeads()
+        if stage == 0 {
+            try alignBERTEmbeddings()
+        } else if stage <= layers {
+            try alignBERTLayer(stage - 1, heads: try anchor.architecture.requireHeads())
+        } else {
+            try alignBERTHead()
+        }
+    }
+
+    private func alignBERTEmbeddings() throws {
+        guard options.fuseEmbeddings else { return }
         let tables = ["embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight",
                       "embeddings.token_type_embeddings.weight"].filter { anchor.has($0) }
-        var stream: TransportMap?
-        var embeddingMap: TransportMap?
-        if options.fuseEmbeddings {
-            progress("  embeddings")
-            let parts0 = try tables.map { try source.channelsLast($0) }, parts1 = try tables.map { try anchor.channelsLast($0) }
-            for (k, name) in tables.enumerated() where parts0[k].cols != parts1[k].cols {
-                throw FusionError.incompatibleModels("\(name): \(parts0[k].cols) rows in \(source.label), \(parts1[k].cols) in the anchor \(anchor.label) (vocabulary, positions and token types must agree)")
-            }
-            let w0 = Dense.concatColumns(parts0), w1 = Dense.concatColumns(parts1)
-            let emb = try linear("embeddings", w0: w0, b0: nil, w1: w1, inMap: nil, output: .solve, features: try actFeatures("embeddings"))
-            var offset = 0
-            for (k, name) in tables.enumerated() {
-                var part = Matrix(rows: emb.weight.rows, cols: parts1[k].cols)
-                for i in 0..<part.rows {
-                    for j in 0..<part.cols { part[i, j] = emb.weight[i, offset + j] }
-                }
-                offset += parts1[k].cols
-                record(name, part.transposed())
-            }
-            recordMap("embeddings", emb.map)
-            stream = emb.map
-            embeddingMap = emb.map
-            if options.fuseNorm { try layerNorm("embeddings.LayerNorm", map: stream) }
+        let parts0 = try tables.map { try source.channelsLast($0) }, parts1 = try tables.map { try anchor.channelsLast($0) }
+        for (k, name) in tables.enumerated() where parts0[k].cols != parts1[k].cols {
+            throw FusionError.incompatibleModels("\(name): \(parts0[k].cols) rows in \(source.label), \(parts1[k].cols) in the anchor \(anchor.label) (vocabulary, positions and token types must agree)")
         }
-        var previous = "embeddings"
-        for i in 0..<layers {
-            progress("  layer \(i + 1)/\(layers)")
-            let p = "encoder.layer.\(i)."
-            let residual = stream
-            if options.fuseAttention {
-                let names = AttentionNames(query: p + "attention.self.query", key: p + "attention.self.key",
-                                           value: p + "attention.self.value", output: p + "attention.output.dense")
-                let tO = try alignAttention(names, inMap: stream, heads: heads)
-                stream = try join(residual: residual, sublayer: tO, residualActs: activations?.anchorActs(previous),
-                                  sublayerActs: activations?.anchorActs(p + "attention.output.dense"), at: p + "attention")
+        let w0 = Dense.concatColumns(parts0), w1 = Dense.concatColumns(parts1)
+        let emb = try linear("embeddings", w0: w0, b0: nil, w1: w1, inMap: nil, output: .solve, features: try actFeatures("embeddings"))
+        var offset = 0
+        for (k, name) in tables.enumerated() {
+            var part = Matrix(rows: emb.weight.rows, cols: parts1[k].cols)
+            for i in 0..<part.rows {
+                for j in 0..<part.cols { part[i, j] = emb.weight[i, offset + j] }
             }
-            recordMap(p + "attention.residual", stream)
-            if options.fuseNorm { try layerNorm(p + "attention.output.LayerNorm", map: stream) }
-            if options.fuseMLP {
-                let afterAttention = stream
-                let tMLP = try alignMLP(p + "intermediate.dense", p + "output.dense", inMap: stream)
-                stream = try join(residual: afterAttention, sublayer: tMLP, residualActs: activations?.anchorActs(p + "attention"),
-                                  sublayerActs: activations?.anchorActs(p + "output.dense"), at: p + "output")
-            }
-            recordMap(p + "output.residual", stream)
-            if options.fuseNorm { try layerNorm(p + "output.LayerNorm", map: stream) }
-            previous = "encoder.layer.\(i)"
+            offset += parts1[k].cols
+            record(name, part.transposed())
         }
+        recordMap("embeddings", emb.map)
+        stream = emb.map
+        embeddingMap = emb.map
+        if options.fuseNorm { try layerNorm("embeddings.LayerNorm", map: stream) }
+    }
+
+    private func alignBERTLayer(_ i: Int, heads: Int) throws {
+        let p = "encoder.layer.\(i)."
+        let residual = stream
+        if options.fuseAttention {
+            let names = AttentionNames(query: p + "attention.self.query", key: p + "attention.self.key",
+                                       value: p + "attention.self.value", output: p + "attention.output.dense")
+            let tO = try alignAttention(names, inMap: stream, heads: heads)
+            stream = try join(residual: residual, sublayer: tO, residualActs: activations?.anchorActs(previous),
+                              sublayerActs: activations?.anchorActs(p + "attention.output.dense"), at: p + "attention")
+        }
+        recordMap(p + "attention.residual", stream)
+        if options.fuseNorm { try layerNorm(p + "attention.output.LayerNorm", map: stream) }
+        if options.fuseMLP {
+            let afterAttention = stream
+            let tMLP = try alignMLP(p + "intermediate.dense", p + "output.dense", inMap: stream)
+            stream = try join(residual: afterAttention, sublayer: tMLP, residualActs: activations?.anchorActs(p + "attention"),
+                              sublayerActs: activations?.anchorActs(p + "output.dense"), at: p + "output")
+        }
+        recordMap(p + "output.residual", stream)
+        if options.fuseNorm { try layerNorm(p + "output.LayerNorm", map: stream) }
+        previous = "encoder.layer.\(i)"
+    }
+
+    private func alignBERTHead() throws {
         guard options.fuseHead else { return }
         var pooled: TransportMap?
         if anchor.has("pooler.dense.weight") {

@@ -3,8 +3,9 @@ import Transport
 
 /// Aligns one model (the source, "model 0" of the paper) onto the anchor along the transport
 /// map flow graph, producing the source's tensors in the anchor's shapes and channel order.
-/// The fusion itself (the weighted average with the anchor and the other aligned models)
-/// happens afterwards, tensor by tensor, in ``Fuser``.
+/// It runs in stages (embeddings, each encoder layer, the head; `stageCount`), so that the
+/// aligners of several models can advance together and ``Fuser`` can average and hand on each
+/// stage's tensors before the next stage starts: memory holds a layer, not a model.
 final class PairAligner {
     let source: ModelView
     let anchor: ModelView
@@ -14,13 +15,21 @@ final class PairAligner {
     /// Whether `maps` records the maps (they are large; only `--save-maps` / `--plot-maps` need them).
     let keepMaps: Bool
 
-    /// Aligned source tensors by canonical name (shape = the anchor's), kept in `Float` (the
-    /// precision of the output) to halve the memory held until the final average.
-    private(set) var aligned: [String: [Float]] = [:]
+    /// Aligned source tensors of the stages run since the last `takeAligned()`, by canonical
+    /// name (shape = the anchor's), kept in `Float` (the precision of the output).
+    private var aligned: [String: [Float]] = [:]
     /// Every map computed, by its place in the flow graph, in order.
     private(set) var maps: [(name: String, map: TransportMap)] = []
     /// Seconds spent solving OT problems (cost matrices included).
     private(set) var transportSeconds = 0.0
+
+    // Carried from stage to stage.
+    /// The residual stream's map after the last stage run.
+    var stream: TransportMap?
+    /// BERT: the embeddings' map (the MLM transform outputs in it).
+    var embeddingMap: TransportMap?
+    /// The module whose output feeds the residual branch of the next layer (activation names).
+    var previous = "embeddings"
 
     init(source: ModelView, anchor: ModelView, options: FusionOptions, activations: ActivationPair?,
          keepMaps: Bool = false, progress: @escaping (String) -> Void) {
@@ -33,6 +42,30 @@ final class PairAligner {
     }
 
     var scaling: FusionOptions.Scaling { options.scaling }
+
+    // MARK: - Stages
+
+    /// Embeddings, each encoder layer, the head.
+    var stageCount: Int { anchor.architecture.layers + 2 }
+
+    /// A label for progress lines.
+    func stageLabel(_ stage: Int) -> String {
+        stage == 0 ? "embeddings" : stage <= anchor.architecture.layers ? "layer \(stage)/\(anchor.architecture.layers)" : "head"
+    }
+
+    /// Runs stage `stage` (in order, 0..<stageCount).
+    func align(stage: Int) throws {
+        switch anchor.architecture.family {
+        case .vit: try alignViT(stage: stage)
+        case .bert: try alignBERT(stage: stage)
+        }
+    }
+
+    /// The tensors aligned since the last call, handed over (and forgotten here).
+    func takeAligned() -> [String: [Float]] {
+        defer { aligned = [:] }
+        return aligned
+    }
 
     // MARK: - Recording
 
@@ -77,7 +110,7 @@ final class PairAligner {
                 throw FusionError.tensorShape(model: source.label, tensor: label, expected: "\(inMap.rows) input channels",
                                               found: w0.shapeDescription)
             }
-            w0a = Dense.timesMap(w0, inMap.inputSide(scaling))
+            w0a = Dense.timesMap(w0, inMap.side(.input, scaling))
         }
         guard w0a.cols == w1.cols else {
             throw FusionError.tensorShape(model: source.label, tensor: label, expected: "\(w1.cols) input features (the anchor's)",
@@ -90,12 +123,12 @@ final class PairAligner {
             }
             return (w0a, b0, nil)
         case let .forced(map):
-            let out = map.outputSide(scaling)
+            let out = map.side(.output, scaling)
             return (Dense.mapTransposedTimes(out, w0a), b0.map { Dense.rowTimes($0, out) }, nil)
         case .solve:
             let f = features ?? Features(source: w0a, anchor: w1)
             let map = try solve(label, f, inRows: inMap?.rows, inCols: inMap?.cols)
-            let out = map.outputSide(scaling)
+            let out = map.side(.output, scaling)
             return (Dense.mapTransposedTimes(out, w0a), b0.map { Dense.rowTimes($0, out) }, map)
         }
     }
@@ -103,7 +136,7 @@ final class PairAligner {
     /// A LayerNorm (or any per-channel vector) aligned by the stream map: `v0 · T`.
     func channelVector(_ v0: [Double], map: TransportMap?) -> [Double] {
         guard let map else { return v0 }
-        return Dense.rowTimes(v0, map.outputSide(scaling))
+        return Dense.rowTimes(v0, map.side(.output, scaling))
     }
 
     /// Cost matrix between feature rows, then the configured solver; the plan in reference scaling.
