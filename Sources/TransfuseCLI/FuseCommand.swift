@@ -158,35 +158,51 @@ struct FuseCommand: ParsableCommand {
             }
             activationSeconds = Date().timeIntervalSince(t)
         }
-        var result = try Fuser.fuse(inputs, options: options, keepMaps: saveMaps != nil || plotMaps != nil || repair != nil) { StandardError.line($0) }
-        for warning in result.warnings { StandardError.line("warning: \(warning)") }
-        if let repair, let calibration {
-            // The correction needs the fused store in memory: it measures and rewrites it layer by layer.
-            let repaired = try Repair.correct(inputs, fused: result, options: options, calibration: calibration,
-                                              repair: repair.options) { StandardError.line($0) }
-            for warning in repaired.warnings { StandardError.line("warning: \(warning)") }
-            result.store = repaired.store
-        }
-
-        let writeStart = Date()
         let anchorModel = inputs[options.anchor].model
         let target = scheme ?? anchorModel.detected.scheme
-        let store = try SchemeConverter.fromCanonical(result.store, to: target, heads: schemeOptions.heads ?? anchorModel.architecture.heads,
-                                                      registry: registry)
-        try Checkpoint.write(store, to: output, options: WriteOptions(force: force))
-        if let saveMaps { try Checkpoint.write(try MapExport.store(result.maps), to: saveMaps, options: WriteOptions(force: force)) }
-        if let plotMaps { try MapExport.plot(result.maps, to: plotMaps) }
-        let writeSeconds = Date().timeIntervalSince(writeStart)
+        let outputHeads = schemeOptions.heads ?? anchorModel.architecture.heads
+        let keepMaps = saveMaps != nil || plotMaps != nil || repair != nil
+        let summary: FusionSummary, tensorCount: Int
+        var fusedStore: WeightStore?
+        var writeSeconds: Double
+        if canStream(repairing: repair != nil) {
+            // Written layer by layer while fusing: the fused model is never held in memory.
+            (summary, tensorCount) = try fuseStreaming(inputs, options: options, target: target, heads: outputHeads,
+                                                       registry: registry, keepMaps: keepMaps)
+            for warning in summary.warnings { StandardError.line("warning: \(warning)") }
+            writeSeconds = summary.emitSeconds
+        } else {
+            var result = try Fuser.fuse(inputs, options: options, keepMaps: keepMaps) { StandardError.line($0) }
+            for warning in result.warnings { StandardError.line("warning: \(warning)") }
+            if let repair, let calibration {
+                // The correction needs the fused store in memory: it measures and rewrites it layer by layer.
+                let repaired = try Repair.correct(inputs, fused: result, options: options, calibration: calibration,
+                                                  repair: repair.options) { StandardError.line($0) }
+                for warning in repaired.warnings { StandardError.line("warning: \(warning)") }
+                result.store = repaired.store
+            }
+            let writeStart = Date()
+            let store = try SchemeConverter.fromCanonical(result.store, to: target, heads: outputHeads, registry: registry)
+            try Checkpoint.write(store, to: output, options: WriteOptions(force: force))
+            summary = FusionSummary(maps: result.maps, transportSeconds: result.transportSeconds, emitSeconds: 0, warnings: result.warnings)
+            tensorCount = store.count
+            fusedStore = result.store
+            writeSeconds = Date().timeIntervalSince(writeStart)
+        }
+        let mapsStart = Date()
+        if let saveMaps { try Checkpoint.write(try MapExport.store(summary.maps), to: saveMaps, options: WriteOptions(force: force)) }
+        if let plotMaps { try MapExport.plot(summary.maps, to: plotMaps) }
+        writeSeconds += Date().timeIntervalSince(mapsStart)
         let total = Date().timeIntervalSince(started)
         StandardError.line(String(format: "wrote %@ (%@ scheme, %d tensors): activations %.2f s, OT %.2f s, writing %.2f s, total %.2f s",
-                                  output, target, store.count, activationSeconds, result.transportSeconds, writeSeconds, total))
+                                  output, target, tensorCount, activationSeconds, summary.transportSeconds, writeSeconds, total))
 
         var report = FuseReport(output: output, method: options.method.rawValue, anchor: options.anchor,
-                                timings: .init(activations: activationSeconds, transport: result.transportSeconds,
+                                timings: .init(activations: activationSeconds, transport: summary.transportSeconds,
                                                writing: writeSeconds, total: total),
                                 evaluation: nil)
         if let eval {
-            let evaluation = try evaluate(eval, inputs: inputs, fused: result.store, options: options)
+            let evaluation = try evaluate(eval, inputs: inputs, fused: try fusedStore ?? readBackOutput(registry: registry), options: options)
             report.evaluation = evaluation
             if !json { print(evaluation.table()) }
         }
