@@ -16,7 +16,8 @@ struct SweepCommand: ParsableCommand {
             acts.num_samples inputs of --data are computed once (per acts.* setting) and shared by \
             every setting that needs them. Every setting is fused in memory and evaluated on --eval \
             exactly as `fuse --eval` does; a setting that fails is reported in its row. The grid is \
-            checked completely before anything runs.
+            checked completely before anything runs. Settings with the repair: key are corrected \
+            on --data's inputs, as `fuse --repair` does.
 
             Grid file (YAML; any other top-level key is an error):
               base:      a fusion: section (the keys fuse --config takes) plus anchor: K; every setting starts here
@@ -39,7 +40,7 @@ struct SweepCommand: ParsableCommand {
     @Argument(help: "The models to fuse (two or more; any format and naming scheme Transfuse reads).")
     var models: [String]
 
-    @Option(help: "Calibration dataset (HDF5) for activation alignment and the weighted residual policies.")
+    @Option(help: "Calibration dataset (HDF5) for activation alignment, the weighted residual policies and repair.")
     var data: String?
 
     @Option(help: "Test dataset (HDF5) on which every setting is scored.")
@@ -85,6 +86,9 @@ struct SweepCommand: ParsableCommand {
         if data == nil, let needing = plan.settings.first(where: { $0.kind == .fused && FuseSupport.needsActivations($0.options) }) {
             throw ValidationError("setting '\(needing.label)' needs activations: give --data CALIB.h5")
         }
+        if data == nil, let repairing = plan.settings.first(where: { $0.repairs }) {
+            throw ValidationError("setting '\(repairing.label)' repairs the fused model on calibration inputs: give --data CALIB.h5")
+        }
         for duplicate in plan.duplicates {
             StandardError.line("note: \(duplicate.label) resolves to the same settings as \(duplicate.sameAs); run once")
         }
@@ -101,6 +105,12 @@ struct SweepCommand: ParsableCommand {
         for input in inputs {
             try TransformerModel(store: input.model.store, source: input.label, heads: schemeOptions.heads).check(testSet, source: input.label)
         }
+        // As `fuse --repair` reads them: the whole file, checked against every model before any work.
+        var calibration: EvalDataset? = nil
+        if let data, plan.settings.contains(where: { $0.repairs }) {
+            calibration = try EvalDataset.read(data)
+            try Repair.check(inputs, calibration: calibration!)
+        }
         let loadSeconds = Date().timeIntervalSince(loadStart)
 
         // 3. Every setting, in order.
@@ -111,11 +121,12 @@ struct SweepCommand: ParsableCommand {
             StandardError.line("[\(i + 1)/\(count)] \(setting.displayName)")
             var row = SweepReport.Row(setting: setting)
             do {
-                try run(setting, inputs: inputs, testSet: testSet, activations: &activations, into: &row)
+                try run(setting, inputs: inputs, testSet: testSet, activations: &activations, calibration: calibration, into: &row)
                 if let m = row.metrics {
                     let perplexity = m.perplexity.map { String(format: ", perplexity %.3f", $0) } ?? ""
                     StandardError.line(String(format: "  accuracy %.4f, loss %.4f%@ (fusion %.2f s, evaluation %.2f s)",
-                                              m.accuracy, m.loss, perplexity, row.seconds.fusion, row.seconds.evaluation))
+                                              m.accuracy, m.loss, perplexity, row.seconds.fusion + row.seconds.repair,
+                                              row.seconds.evaluation))
                 }
             } catch {
                 row.error = "\(error)"
@@ -134,7 +145,7 @@ struct SweepCommand: ParsableCommand {
 
     /// Fuses (unless a parent) and evaluates one setting, filling `row`'s metrics and seconds.
     private func run(_ setting: SweepSetting, inputs: [FusionInput], testSet: EvalDataset,
-                     activations: inout ActivationCache, into row: inout SweepReport.Row) throws {
+                     activations: inout ActivationCache, calibration: EvalDataset?, into row: inout SweepReport.Row) throws {
         let store: WeightStore
         switch setting.kind {
         case let .parent(k):
@@ -148,13 +159,23 @@ struct SweepCommand: ParsableCommand {
                 for k in fusing.indices { fusing[k].activations = sets[k] }
             }
             let t = Date()
-            let result = try Fuser.fuse(fusing, options: setting.options) { line in
+            // The correction's targets are the parents' statistics mapped through the transport maps.
+            let result = try Fuser.fuse(fusing, options: setting.options, keepMaps: setting.repairs) { line in
                 if line.contains("warning") { StandardError.line(line) }
             }
             for warning in result.warnings { StandardError.line("  warning: \(warning)") }
             row.seconds.fusion = Date().timeIntervalSince(t)
             row.seconds.transport = result.transportSeconds
-            store = result.store
+            if setting.repairs, let repair = setting.options.repair, let calibration {
+                let t = Date()
+                let repaired = try Repair.correct(fusing, fused: result, options: setting.options, calibration: calibration,
+                                                  repair: repair)
+                for warning in repaired.warnings { StandardError.line("  warning: \(warning)") }
+                row.seconds.repair = Date().timeIntervalSince(t)
+                store = repaired.store
+            } else {
+                store = result.store
+            }
         }
         let t = Date()
         let role = setting.kind == .fused ? "fused" : setting.kind == .vanilla ? "vanilla" : "parent"
@@ -210,6 +231,10 @@ struct ActivationCache {
 }
 
 extension SweepSetting {
+    /// Whether the fused model is corrected afterwards (the `repair:` key; not for the vanilla
+    /// baseline, which `fuse --eval` reports uncorrected too).
+    var repairs: Bool { kind == .fused && options.repair != nil }
+
     /// How progress lines name the setting.
     var displayName: String {
         switch kind {

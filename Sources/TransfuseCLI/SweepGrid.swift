@@ -64,6 +64,7 @@ struct SweepGrid {
           heads: [cross, within]
           anchor: each
           compat: [reference]
+          repair: [false, true]
         """
 
     /// Parses a grid (structure only; values are checked by ``settings(modelCount:)``).

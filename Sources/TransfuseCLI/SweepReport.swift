@@ -9,6 +9,8 @@ struct SweepReport: Encodable {
         /// `Fuser.fuse` in total, and the part of it spent on ground metrics and OT.
         var fusion = 0.0
         var transport = 0.0
+        /// The post-fusion correction (`repair:`), after `fusion`.
+        var repair = 0.0
         var evaluation = 0.0
     }
 
@@ -81,7 +83,7 @@ struct SweepReport: Encodable {
     }
 
     /// An aligned table: setting, role, accuracy, loss (perplexity for masked LM), seconds of
-    /// fusion (activations, computed once, are in the last line) and evaluation; a failed
+    /// fusion with its correction (activations, computed once, are in the last line) and evaluation; a failed
     /// setting shows its error in the last column.
     func table() -> String {
         let mlm = rows.contains { $0.metrics?.perplexity != nil }
@@ -97,7 +99,7 @@ struct SweepReport: Encodable {
                 cells += ["-", "-"] + (mlm ? ["-"] : [])
             }
             let isParent = row.setting.kind != .fused && row.setting.kind != .vanilla
-            cells += [isParent ? "" : String(format: "%.2f", row.seconds.fusion),
+            cells += [isParent ? "" : String(format: "%.2f", row.seconds.fusion + row.seconds.repair),
                       row.metrics == nil ? "" : String(format: "%.2f", row.seconds.evaluation)]
             if failures { cells.append(row.error ?? "") }
             return cells
@@ -119,12 +121,19 @@ struct ResolvedOptions: Encodable {
 
     enum Keys: String, CodingKey {
         case method, anchor, weights, type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, heads, transport_scaling,
-             cls_alignment, compat, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric, acts, wts
+             cls_alignment, compat, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric, acts, wts, repair
     }
     struct Metric: Encodable {
         let type, norm: String
         let reg, clip_min, clip_max: Double
         let squared, clip: Bool
+    }
+    /// The `repair:` key as a mapping (`false` when off).
+    struct Repair: Encodable {
+        let sites: [String]
+        let mean_only: Bool
+        let num_samples: Int?
+        let max_stream_scale: Double
     }
     struct Acts: Encodable {
         let num_samples: Int
@@ -158,5 +167,11 @@ struct ResolvedOptions: Encodable {
         try c.encode(Acts(num_samples: o.numSamples, std: o.standardize, center: o.center, norm: o.l2Normalize,
                           seq_filter: o.sequenceFilter == .onlyCLS ? "only_cls" : "None"), forKey: .acts)
         try c.encode(["norm": o.normalizeWeights], forKey: .wts)
+        if let r = o.repair {
+            try c.encode(Repair(sites: r.sites.sorted().map(\.rawValue), mean_only: !r.matchSpread, num_samples: r.numSamples,
+                                max_stream_scale: r.maxStreamScale), forKey: .repair)
+        } else {
+            try c.encode(false, forKey: .repair)
+        }
     }
 }

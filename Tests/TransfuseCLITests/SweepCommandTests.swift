@@ -32,13 +32,14 @@ import Testing
               acts_sinkhorn:
                 - {type: acts, ot_solver: sinkhorn, sinkhorn_reg: 0.05}
               compat: [reference]
+              repair: [true]
             """, folder: folder)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try object(result.stdout)
         let rows = try #require(report["settings"] as? [[String: Any]])
         #expect(rows.map { $0["setting"] as? String } == [Self.a, Self.b, "vanilla", "default", "resid_policy=no_resid", "anchor=1",
-                                                           "type=acts ot_solver=sinkhorn sinkhorn_reg=0.05", "compat=reference"])
-        #expect(result.stderr.contains("[5/8] resid_policy=no_resid"), "progress names each setting")
+                                                           "type=acts ot_solver=sinkhorn sinkhorn_reg=0.05", "compat=reference", "repair=true"])
+        #expect(result.stderr.contains("[5/9] resid_policy=no_resid"), "progress names each setting")
 
         var fusedAccuracies: [Double] = []
         for (i, row) in rows.enumerated() where row["role"] as? String == "fused" {
@@ -69,7 +70,10 @@ import Testing
                 #expect(rows[2]["loss"] as? Double == entry("vanilla")?["loss"] as? Double)
             }
         }
-        #expect(fusedAccuracies.count == 5)
+        #expect(fusedAccuracies.count == 6)
+        let repaired = try #require(rows.last?["options"] as? [String: Any])
+        #expect((repaired["repair"] as? [String: Any])?["sites"] as? [String] == ["mlp", "attention", "stream"])
+        #expect((rows.last?["seconds"] as? [String: Double])?["repair"] ?? 0 > 0)
         // Not all the same: the settings do reach the fuser.
         #expect(Set(fusedAccuracies).count > 1)
     }
@@ -94,7 +98,7 @@ import Testing
             #expect(row["perplexity"] == nil, "perplexity only for masked LM")
             #expect(row["error"] == nil)
             let seconds = try #require(row["seconds"] as? [String: Double])
-            #expect(Set(seconds.keys) == ["activations", "fusion", "transport", "evaluation"])
+            #expect(Set(seconds.keys) == ["activations", "fusion", "transport", "repair", "evaluation"])
             #expect(seconds.values.allSatisfy { $0 >= 0 })
         }
         #expect(rows[0]["options"] == nil, "a parent has no fusion options")
