@@ -366,5 +366,109 @@ static inline long transfuse_lap_find_avx2(const double *c, const double *v, lon
     for (; j < hi; j++) if (c[j] - v[j] == value) return j;
     return -1;
 }
+/// Relaxation of the capacitated assignment's search through one row:
+/// `h[j] = ((row[j] − prices[j]) − offset) + blocked[j]`; where `h[j] < distance[j]`,
+/// `distance[j] = h[j]` and `pred[j] = index`. AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_cap_relax_avx512(const double *row, const double *prices, const double *blocked, double offset,
+                                              double *distance, long *pred, long index, long n) {
+    long j = 0;
+    transfuse_v8d off = {offset, offset, offset, offset, offset, offset, offset, offset};
+    for (; j + 8 <= n; j += 8) {
+        transfuse_v8d h = ((*(const transfuse_v8d *)(row + j) - *(const transfuse_v8d *)(prices + j)) - off)
+            + *(const transfuse_v8d *)(blocked + j);
+        long __attribute__((vector_size(64))) lt = h < *(const transfuse_v8d *)(distance + j);
+        if ((lt[0] | lt[1]) | (lt[2] | lt[3]) | (lt[4] | lt[5]) | (lt[6] | lt[7])) {
+            for (int r = 0; r < 8; r++) if (lt[r]) { distance[j + r] = h[r]; pred[j + r] = index; }
+        }
+    }
+    for (; j < n; j++) {
+        double h = ((row[j] - prices[j]) - offset) + blocked[j];
+        if (h < distance[j]) { distance[j] = h; pred[j] = index; }
+    }
+}
+
+/// `transfuse_cap_relax_avx512` with AVX2.
+__attribute__((target("avx2,fma")))
+static inline void transfuse_cap_relax_avx2(const double *row, const double *prices, const double *blocked, double offset,
+                                            double *distance, long *pred, long index, long n) {
+    long j = 0;
+    transfuse_v4d off = {offset, offset, offset, offset};
+    for (; j + 4 <= n; j += 4) {
+        transfuse_v4d h = ((*(const transfuse_v4d *)(row + j) - *(const transfuse_v4d *)(prices + j)) - off)
+            + *(const transfuse_v4d *)(blocked + j);
+        long __attribute__((vector_size(32))) lt = h < *(const transfuse_v4d *)(distance + j);
+        if ((lt[0] | lt[1]) | (lt[2] | lt[3])) {
+            for (int r = 0; r < 4; r++) if (lt[r]) { distance[j + r] = h[r]; pred[j + r] = index; }
+        }
+    }
+    for (; j < n; j++) {
+        double h = ((row[j] - prices[j]) - offset) + blocked[j];
+        if (h < distance[j]) { distance[j] = h; pred[j] = index; }
+    }
+}
+
+/// First `j` in `[lo, hi)` with `x[j] == value`, or −1. AVX-512F.
+__attribute__((target("avx512f")))
+static inline long transfuse_find_equal_avx512(const double *x, long lo, long hi, double value) {
+    transfuse_v8d t = {value, value, value, value, value, value, value, value};
+    long j = lo;
+    for (; j + 8 <= hi; j += 8) {
+        long __attribute__((vector_size(64))) eq = *(const transfuse_v8d *)(x + j) == t;
+        if ((eq[0] | eq[1]) | (eq[2] | eq[3]) | (eq[4] | eq[5]) | (eq[6] | eq[7])) {
+            for (int r = 0; r < 8; r++) if (eq[r]) return j + r;
+        }
+    }
+    for (; j < hi; j++) if (x[j] == value) return j;
+    return -1;
+}
+/// `transfuse_find_equal_avx512` with AVX2.
+__attribute__((target("avx2,fma")))
+static inline long transfuse_find_equal_avx2(const double *x, long lo, long hi, double value) {
+    transfuse_v4d t = {value, value, value, value};
+    long j = lo;
+    for (; j + 4 <= hi; j += 4) {
+        long __attribute__((vector_size(32))) eq = *(const transfuse_v4d *)(x + j) == t;
+        if ((eq[0] | eq[1]) | (eq[2] | eq[3])) {
+            for (int r = 0; r < 4; r++) if (eq[r]) return j + r;
+        }
+    }
+    for (; j < hi; j++) if (x[j] == value) return j;
+    return -1;
+}
+
+/// Smallest of `x[0..<n]` (+∞ when empty). AVX-512F.
+__attribute__((target("avx512f")))
+static inline double transfuse_min_avx512(const double *x, long n) {
+    double inf = __builtin_inf();
+    transfuse_v8d m0 = {inf, inf, inf, inf, inf, inf, inf, inf}, m1 = m0;
+    long j = 0;
+    for (; j + 16 <= n; j += 16) {
+        m0 = __builtin_elementwise_min(m0, *(const transfuse_v8d *)(x + j));
+        m1 = __builtin_elementwise_min(m1, *(const transfuse_v8d *)(x + j + 8));
+    }
+    m0 = __builtin_elementwise_min(m0, m1);
+    double m = inf;
+    for (int r = 0; r < 8; r++) if (m0[r] < m) m = m0[r];
+    for (; j < n; j++) if (x[j] < m) m = x[j];
+    return m;
+}
+
+/// Smallest of `x[0..<n]` (+∞ when empty). AVX2.
+__attribute__((target("avx2,fma")))
+static inline double transfuse_min_avx2(const double *x, long n) {
+    double inf = __builtin_inf();
+    transfuse_v4d m0 = {inf, inf, inf, inf}, m1 = m0;
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        m0 = __builtin_elementwise_min(m0, *(const transfuse_v4d *)(x + j));
+        m1 = __builtin_elementwise_min(m1, *(const transfuse_v4d *)(x + j + 4));
+    }
+    m0 = __builtin_elementwise_min(m0, m1);
+    double m = inf;
+    for (int r = 0; r < 4; r++) if (m0[r] < m) m = m0[r];
+    for (; j < n; j++) if (x[j] < m) m = x[j];
+    return m;
+}
 #endif
 #endif

@@ -79,9 +79,13 @@ enum CapacitatedAssignment {
             while true {
                 minD = distance.withUnsafeBufferPointer { Kernels.minimum($0.baseAddress!, m) }
                 var pick = -1
-                for j in 0..<m where distance[j] == minD {
-                    if members[j].count < capacity { end = j; break }
-                    if pick < 0 { pick = j }
+                distance.withUnsafeBufferPointer { dp in
+                    var j = Kernels.firstIndex(of: minD, in: dp.baseAddress!, from: 0, to: m)
+                    while j >= 0 {
+                        if members[j].count < capacity { end = j; break }
+                        if pick < 0 { pick = j }
+                        j = Kernels.firstIndex(of: minD, in: dp.baseAddress!, from: j + 1, to: m)
+                    }
                 }
                 if end >= 0 { break }
                 finalDistance[pick] = minD
@@ -117,15 +121,9 @@ enum CapacitatedAssignment {
     /// Smallest and second-smallest of `C[row, j] − v[j]` (first index wins ties): `(j1, u1, j2, u2)`.
     @inline(__always)
     static func twoSmallest(row: Int, m: Int, cost c: UnsafeBufferPointer<Double>, prices v: [Double]) -> (Int, Double, Int, Double) {
-        let base = row * m
-        var j1 = 0, u1 = c[base] - v[0]
-        var j2 = -1, u2 = Double.infinity
-        for j in 1..<m {
-            let h = c[base + j] - v[j]
-            if h < u2 {
-                if h < u1 { j2 = j1; u2 = u1; j1 = j; u1 = h } else { j2 = j; u2 = h }
-            }
+        let r = v.withUnsafeBufferPointer { vp in
+            Kernels.twoSmallest(Kernels.vectorUnit, c: c.baseAddress! + row * m, v: vp.baseAddress!, count: m)
         }
-        return (j1, u1, j2, u2)
+        return (r.first, r.umin, r.second, r.usub)
     }
 }

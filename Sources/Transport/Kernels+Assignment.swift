@@ -32,10 +32,11 @@ extension Kernels {
         }
     }
 
-    /// The two smallest reduced costs `h[j] = c[j] − v[j]` of a row (`count >= 2`): `first` is
+    /// The two smallest reduced costs `h[j] = c[j] − v[j]` of a row (`count >= 1`): `first` is
     /// the lowest index of the minimum, `second` the lowest index other than `first` of the
     /// minimum over the others, with their values — what a left-to-right scan keeping the
-    /// smallest and second smallest with strict comparisons finds.
+    /// smallest and second smallest with strict comparisons finds (`second = −1`, `usub = +∞` for
+    /// a single column).
     @inline(__always)
     static func twoSmallest(_ unit: VectorUnit, c: UnsafePointer<Double>, v: UnsafePointer<Double>,
                             count n: Int) -> (umin: Double, first: Int, usub: Double, second: Int) {
@@ -53,6 +54,7 @@ extension Kernels {
             let usub = Swift.min(minimum(0, j1), minimum(j1 + 1, n))
             let below = find(0, j1, usub)
             let j2 = below >= 0 ? below : find(j1 + 1, n, usub)
+            if j2 < 0 { return (c[j1] - v[j1], j1, .infinity, -1) }  // a single column
             return (c[j1] - v[j1], j1, c[j2] - v[j2], j2)
         #endif
         default:
@@ -66,5 +68,20 @@ extension Kernels {
             }
             return (umin, j1, usub, j2)
         }
+    }
+
+    /// First `j` in `lo..<hi` with `x[j] == value`, or −1.
+    @inline(__always)
+    static func firstIndex(of value: Double, in x: UnsafePointer<Double>, from lo: Int, to hi: Int) -> Int {
+        #if arch(x86_64)
+        switch vectorUnit {
+        case .avx512: return transfuse_find_equal_avx512(x, lo, hi, value)
+        case .avx2: return transfuse_find_equal_avx2(x, lo, hi, value)
+        case .portable: break
+        }
+        #endif
+        var j = lo
+        while j < hi { if x[j] == value { return j }; j += 1 }
+        return -1
     }
 }

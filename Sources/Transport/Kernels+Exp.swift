@@ -1,3 +1,5 @@
+import CBLAS
+
 // MARK: - Vectorised exponential and the log-sum-exp row kernels of the log-domain solver
 
 extension Kernels {
@@ -102,6 +104,13 @@ extension Kernels {
 extension Kernels {
     /// `min_j x[j]` (`+∞` for `count == 0`).
     static func minimum(_ x: UnsafePointer<Double>, _ count: Int) -> Double {
+        #if arch(x86_64)
+        switch vectorUnit {
+        case .avx512: return transfuse_min_avx512(x, count)
+        case .avx2: return transfuse_min_avx2(x, count)
+        case .portable: break
+        }
+        #endif
         var m = V8(repeating: .infinity)
         var k = 0
         while k + 8 <= count { m = pointwiseMin(m, load(x, k)); k += 8 }
@@ -111,10 +120,25 @@ extension Kernels {
     }
 
     /// Dijkstra relaxation through one row: `h[j] = row[j] − prices[j] − offset + blocked[j]`;
-    /// where `h[j] < distance[j]`, `distance[j] = h[j]` and `pred[j] = rowIndex`.
+    /// where `h[j] < distance[j]`, `distance[j] = h[j]` and `pred[j] = rowIndex` (AVX-512F or
+    /// AVX2 C kernel where available, the same arithmetic).
     static func relax(row: UnsafePointer<Double>, prices: UnsafePointer<Double>, blocked: UnsafePointer<Double>,
                       offset: Double, distance: UnsafeMutablePointer<Double>, pred: UnsafeMutablePointer<Int64>,
                       rowIndex: Int64, _ count: Int) {
+        #if arch(x86_64)
+        switch vectorUnit {
+        case .avx512, .avx2:
+            pred.withMemoryRebound(to: Int.self, capacity: count) { p in
+                if vectorUnit == .avx512 {
+                    transfuse_cap_relax_avx512(row, prices, blocked, offset, distance, p, Int(rowIndex), count)
+                } else {
+                    transfuse_cap_relax_avx2(row, prices, blocked, offset, distance, p, Int(rowIndex), count)
+                }
+            }
+            return
+        case .portable: break
+        }
+        #endif
         var k = 0
         let marker = SIMD8<Int64>(repeating: rowIndex)
         while k + 8 <= count {

@@ -102,7 +102,7 @@ struct KernelsTests {
         }
     }
 
-    @Test("assignment relaxation and two-smallest scans: every vector unit equals the scalar loop exactly, ties included")
+    @Test("assignment relaxation, two-smallest, minimum and first-equal scans: every vector unit equals the scalar loop exactly, ties included")
     func assignmentKernels() {
         var rng = SplitMix64(seed: 25)
         for count in [2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 33, 100, 1001] {
@@ -137,6 +137,24 @@ struct KernelsTests {
                     }
                     #expect(d == wantD && pred == wantPred, "\(unit) count \(count) levels \(levels)")
                     #expect(Array(hits.prefix(found)) == wantHits, "\(unit) count \(count) levels \(levels)")
+                    if unit == Kernels.vectorUnit {  // the capacitated solver's kernels use the machine's unit
+                        #expect(Kernels.minimum(c, count) == c.min()!)
+                        #expect(Kernels.firstIndex(of: target, in: d0, from: 1, to: count) == (1..<count).first { d0[$0] == target } ?? -1)
+                        var distance = d0.map { $0 == -.infinity ? 0.5 : $0 }, want = distance
+                        var p1 = [Int64](repeating: -1, count: count), p2 = p1
+                        let blocked = (0..<count).map { $0 % 3 == 0 ? Double.infinity : 0 }
+                        for j in 0..<count {
+                            let h = c[j] - v[j] - u1 + blocked[j]
+                            if h < want[j] { want[j] = h; p2[j] = 9 }
+                        }
+                        distance.withUnsafeMutableBufferPointer { dp in
+                            p1.withUnsafeMutableBufferPointer { pp in
+                                Kernels.relax(row: c, prices: v, blocked: blocked, offset: u1, distance: dp.baseAddress!,
+                                              pred: pp.baseAddress!, rowIndex: 9, count)
+                            }
+                        }
+                        #expect(distance == want && p1 == p2, "capacitated relax, count \(count)")
+                    }
                     let two = Kernels.twoSmallest(unit, c: c, v: v, count: count)
                     #expect(two.umin == umin && two.first == j1 && two.usub == usub && two.second == j2,
                             "\(unit) count \(count) levels \(levels): \(two) vs \((umin, j1, usub, j2))")
