@@ -20,10 +20,10 @@ struct SweepCommand: ParsableCommand {
             on --data's inputs, as `fuse --repair` does.
 
             Grid file (YAML; any other top-level key is an error):
-              base:      a fusion: section (the keys fuse --config takes) plus anchor: K; every setting starts here
-              vary:      key: [values]   each value alone on top of base (an ablation)
-              product:   key: [values]   every combination on top of base
-              baselines: true|false      also evaluate the parents and the vanilla average (default true)
+              base:       the keys fuse --config takes, plus anchor: K
+              vary:       key: [values], each value alone on top of base
+              product:    key: [values], every combination on top of base
+              baselines:  true | false, parents and vanilla rows (default true)
             A list item may be a mapping that sets several keys at once (the axis name is then only a \
             name), dotted keys reach nested sections (gnd_metric.squared), anchor takes indices or \
             `each`. The base runs first; a setting equal to an earlier one runs once.
@@ -33,7 +33,7 @@ struct SweepCommand: ParsableCommand {
 
             Examples:
               transfuse sweep a b --data calib.h5 --eval test.h5
-              transfuse sweep a b --data calib.h5 --eval test.h5 --grid ablation.yaml --json > sweep.json
+              transfuse sweep a b --data calib.h5 --eval test.h5 --grid g.yaml --json
             """
     )
 

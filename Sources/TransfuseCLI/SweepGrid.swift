@@ -60,7 +60,8 @@ struct SweepGrid {
             - {ot_solver: sinkhorn, sinkhorn_reg: 0.2}
         vary:
           qk_fusion: [separate, joint, eq_t_map]
-          resid_policy: [no_resid, only_resid, mean, weighted_scalar, weighted_matrix, resid_as_identity]
+          resid_policy: [no_resid, only_resid, mean,
+                         weighted_scalar, weighted_matrix, resid_as_identity]
           heads: [cross, within]
           anchor: each
           compat: [reference]
