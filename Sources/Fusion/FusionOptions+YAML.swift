@@ -4,9 +4,9 @@ import Yams
 
 extension FusionOptions {
     /// Applies the `fusion:` section of a paper experiment YAML (unchanged files work) plus
-    /// Transfuse's keys (`compat`, `heads`, `transport_scaling`, `cls_alignment`, in the same
-    /// section). Other sections (`model:`, `regression:`…) are ignored. Keys of the paper's
-    /// schema that Transfuse does not implement are accepted and reported in the returned
+    /// Transfuse's keys (`compat`, `heads`, `transport_scaling`, `cls_alignment`,
+    /// `stream_alignment`, `stream_rounds`, `repair`, in the same section). Other sections
+    /// (`model:`, `regression:`…) are ignored. Keys of the paper's schema that Transfuse does not implement are accepted and reported in the returned
     /// warnings when set to a non-default value; any other key is an error.
     /// - Parameters:
     ///   - text: the YAML document.
@@ -98,6 +98,11 @@ struct ConfigReader {
             case "heads": o.heads = try choice(v, path, FusionOptions.Heads.self)
             case "transport_scaling": o.scaling = try choice(v, path, FusionOptions.Scaling.self)
             case "cls_alignment": o.classToken = try choice(v, path, FusionOptions.ClassToken.self)
+            case "stream_alignment": o.streamAlignment = try choice(v, path, FusionOptions.StreamAlignment.self)
+            case "stream_rounds":
+                let r = try number(v, path)
+                guard r >= 1, r == r.rounded(), r <= 100 else { throw fail(path, "expected a whole number from 1 to 100, found '\(v)'") }
+                o.streamRounds = Int(r)
             case "repair": o.repair = try repair(v, path)
             case "pca": unimplemented(path, v, isDefault: isFalse(v))
             case "pca_dim", "pca_k": unimplemented(path, v, isDefault: (fusion["pca"] as? Bool) != true)
@@ -112,7 +117,7 @@ struct ConfigReader {
                     o.normalizeWeights = try bool(w, path + ".norm")
                 }
             default:
-                throw fail(path, "unknown key; fusion keys are: type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric.*, acts.*, wts.norm, num_models, pca, pca_dim, pca_k, fusion_t_w_in and Transfuse's compat, heads, transport_scaling, cls_alignment, repair")
+                throw fail(path, "unknown key; fusion keys are: type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric.*, acts.*, wts.norm, num_models, pca, pca_dim, pca_k, fusion_t_w_in and Transfuse's compat, heads, transport_scaling, cls_alignment, stream_alignment, stream_rounds, repair")
             }
         }
     }

@@ -69,7 +69,7 @@ extension PairAligner {
             tV = v.map
         }
         let o0 = try source.matrix(n.output + ".weight"), o1 = try anchor.matrix(n.output + ".weight")
-        let o = try linear(n.output, w0: o0, b0: try bias(n.output), w1: o1, inMap: tV, output: .solve,
+        let o = try linear(n.output, w0: o0, b0: try bias(n.output), w1: o1, inMap: tV, output: streamOutput,
                            features: try actFeatures(n.output))
         store(n.output, o)
         recordMap(n.output, o.map)

@@ -27,7 +27,7 @@ extension PairAligner {
             throw FusionError.incompatibleModels("\(name): \(parts0[k].cols) rows in \(source.label), \(parts1[k].cols) in the anchor \(anchor.label) (vocabulary, positions and token types must agree)")
         }
         let w0 = Dense.concatColumns(parts0), w1 = Dense.concatColumns(parts1)
-        let emb = try linear("embeddings", w0: w0, b0: nil, w1: w1, inMap: nil, output: .solve, features: try actFeatures("embeddings"))
+        let emb = try linear("embeddings", w0: w0, b0: nil, w1: w1, inMap: nil, output: streamOutput, features: try actFeatures("embeddings"))
         var offset = 0
         for (k, name) in tables.enumerated() {
             var part = Matrix(rows: emb.weight.rows, cols: parts1[k].cols)
@@ -37,9 +37,10 @@ extension PairAligner {
             offset += parts1[k].cols
             record(name, part.transposed())
         }
-        recordMap("embeddings", emb.map)
-        stream = emb.map
-        embeddingMap = emb.map
+        let map = emb.map ?? fixedStream
+        recordMap("embeddings", map)
+        stream = map
+        embeddingMap = map
         if options.fuseNorm { try layerNorm("embeddings.LayerNorm", map: stream) }
     }
 

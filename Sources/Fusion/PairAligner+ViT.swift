@@ -22,7 +22,7 @@ extension PairAligner {
         // Position embeddings [1, S, H] as H × S: each channel's values over the tokens.
         let pos0 = try source.channelsLast("embeddings.position_embeddings")
         let pos1 = try anchor.channelsLast("embeddings.position_embeddings")
-        let pos = try linear("embeddings.position_embeddings", w0: pos0, b0: nil, w1: pos1, inMap: nil, output: .solve)
+        let pos = try linear("embeddings.position_embeddings", w0: pos0, b0: nil, w1: pos1, inMap: nil, output: streamOutput)
         record("embeddings.position_embeddings", pos.weight.transposed())
         recordMap("embeddings.position_embeddings", pos.map)
 
@@ -43,7 +43,7 @@ extension PairAligner {
         let w0 = try source.matrix("embeddings.patch_embeddings.projection.weight")
         let w1 = try anchor.matrix("embeddings.patch_embeddings.projection.weight")
         let patch = try linear("embeddings.patch_embeddings.projection", w0: w0, b0: try bias("embeddings.patch_embeddings.projection"),
-                               w1: w1, inMap: nil, output: .solve, features: try actFeatures("embeddings.patch_embeddings"))
+                               w1: w1, inMap: nil, output: streamOutput, features: try actFeatures("embeddings.patch_embeddings"))
         store("embeddings.patch_embeddings.projection", patch)
         recordMap("embeddings.patch_embeddings.projection", patch.map)
 
@@ -109,7 +109,7 @@ extension PairAligner {
         store(first, fc1)
         recordMap(first, fc1.map)
         let b0 = try source.matrix(second + ".weight"), b1 = try anchor.matrix(second + ".weight")
-        let fc2 = try linear(second, w0: b0, b0: try bias(second), w1: b1, inMap: fc1.map, output: .solve, features: try actFeatures(second))
+        let fc2 = try linear(second, w0: b0, b0: try bias(second), w1: b1, inMap: fc1.map, output: streamOutput, features: try actFeatures(second))
         store(second, fc2)
         recordMap(second, fc2.map)
         return fc2.map

@@ -21,7 +21,13 @@ final class PairAligner {
     /// Every map computed, by its place in the flow graph, in order.
     private(set) var maps: [(name: String, map: TransportMap)] = []
     /// Seconds spent solving OT problems (cost matrices included).
-    private(set) var transportSeconds = 0.0
+    var transportSeconds = 0.0
+    /// `stream_alignment: global`: the one map of the residual stream (set before stage 0).
+    /// When set, the layers that write into the stream take it as their output map and every
+    /// join returns it.
+    var fixedStream: TransportMap?
+    /// A pass of the global stream search (it must not start a search of its own).
+    var isStreamSearch = false
 
     // Carried from stage to stage.
     /// The residual stream's map after the last stage run.
@@ -43,6 +49,9 @@ final class PairAligner {
 
     var scaling: FusionOptions.Scaling { options.scaling }
 
+    /// The output side of a layer that writes into the residual stream.
+    var streamOutput: Output { fixedStream.map { .forced($0) } ?? .solve }
+
     // MARK: - Stages
 
     /// Embeddings, each encoder layer, the head.
@@ -55,6 +64,7 @@ final class PairAligner {
 
     /// Runs stage `stage` (in order, 0..<stageCount).
     func align(stage: Int) throws {
+        if stage == 0, options.streamAlignment == .global, !isStreamSearch { try searchGlobalStream() }
         switch anchor.architecture.family {
         case .vit: try alignViT(stage: stage)
         case .bert: try alignBERT(stage: stage)
@@ -166,6 +176,7 @@ final class PairAligner {
     /// residual branch (`residual`) and of the sublayer (`sublayer`), samples × channels.
     func join(residual: TransportMap?, sublayer: TransportMap?, residualActs: Matrix?, sublayerActs: Matrix?,
               at label: String) throws -> TransportMap? {
+        if let fixedStream { return fixedStream }
         guard let r = residual, let s = sublayer else { return sublayer ?? residual }
         switch options.residualPolicy {
         case .noResid: return s
