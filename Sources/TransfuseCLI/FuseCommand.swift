@@ -22,7 +22,8 @@ struct FuseCommand: ParsableCommand {
             --config takes the paper's experiment YAML unchanged (its fusion: section; other sections \
             are ignored) plus Transfuse's keys in the same section: compat (transfuse | reference: \
             reproduce the paper's code, quirks included), heads (cross | within), transport_scaling \
-            (barycentric | reference), cls_alignment (stream | values | reference). Flags win over the file.
+            (barycentric | reference), cls_alignment (stream | values | reference), stream_alignment \
+            (per_layer | global: one map for the whole residual stream) with stream_rounds. Flags win over the file.
 
             Examples:
               transfuse fuse a.safetensors b.safetensors --output fused.safetensors
@@ -110,16 +111,24 @@ struct FuseCommand: ParsableCommand {
         return parts.map { $0! }
     }
 
-    /// Defaults, then the config file, then the flags.
-    func resolvedOptions() throws -> FusionOptions {
+    /// Defaults (Transfuse's for the models' family and whether calibration data is given; the
+    /// plain ones under `compat: reference`), then the config file, then the flags.
+    func resolvedOptions(family: Architecture.Family) throws -> FusionOptions {
         var options = FusionOptions()
+        let defaults = FusionOptions.defaults(for: family, calibration: hasCalibration)
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw ValidationError("--config \(config): cannot read the file")
             }
-            for warning in try options.apply(yaml: String(decoding: data, as: UTF8.self), file: config) {
+            let yaml = String(decoding: data, as: UTF8.self)
+            var probe = FusionOptions()
+            _ = try probe.apply(yaml: yaml, file: config)
+            if probe.compat != .reference { options = defaults }
+            for warning in try options.apply(yaml: yaml, file: config) {
                 StandardError.line("warning: \(warning)")
             }
+        } else {
+            options = defaults
         }
         if let method { options.method = method }
         if let alignment { options.alignment = alignment }
@@ -127,18 +136,23 @@ struct FuseCommand: ParsableCommand {
         if let reg { options.reg = reg }
         if let anchor { options.anchor = anchor }
         options.modelWeights = try parsedWeights()
+        // The data-aware default correction belongs to OT fusion, not to the plain average.
+        if options.method == .vanilla, defaults.repair != nil, options.repair == defaults.repair { options.repair = nil }
         return options
     }
 
+    /// Calibration inputs were given (`--data` or `--repair`): the data-aware defaults apply.
+    var hasCalibration: Bool { data != nil || repairArguments.repair != nil }
+
     func run() throws {
         let started = Date()
-        let options = try resolvedOptions()
         let registry = try schemeOptions.registry()
         var inputs: [FusionInput] = []
         for path in models {
             let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
             inputs.append(FusionInput(label: path, model: model))
         }
+        let options = try resolvedOptions(family: inputs[0].model.architecture.family)
         let repair = try repairArguments.settings(options, data: data)
         let calibration = try repair.map { try repairArguments.calibration($0.file, inputs: inputs) }
         var activationSeconds = 0.0

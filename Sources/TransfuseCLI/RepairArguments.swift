@@ -7,7 +7,7 @@ import Inference
 struct RepairArguments: ParsableArguments {
     @Option(help: ArgumentHelp(
         "After fusing, correct the fused model's activation statistics on these calibration inputs (HDF5, the format `eval` reads).",
-        discussion: "REPAIR (Jordan et al. 2023) for Transformers: every fused channel of the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm is rescaled and shifted so that its mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). Off by default.",
+        discussion: "REPAIR (Jordan et al. 2023) for Transformers: every fused channel of the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm is rescaled and shifted so that its mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). On by default for ViT models when --data is given (on its file); --no-repair turns it off. Off otherwise.",
         valueName: "CALIB.h5"))
     var repair: String?
 
@@ -17,10 +17,19 @@ struct RepairArguments: ParsableArguments {
     @Flag(name: .customLong("repair-mean-only"), help: "Correct the channel means only, not the standard deviations.")
     var repairMeanOnly = false
 
+    @Flag(name: .customLong("no-repair"), help: "No correction, even where the defaults (ViT with --data) or the config ask for one.")
+    var noRepair = false
+
     /// The correction's settings (the config's `repair:` key overridden by the flags) and its
     /// calibration file, or `nil` when no correction was asked for.
     /// - Throws: `ValidationError` for unknown sites, or a correction without calibration inputs.
     func settings(_ options: FusionOptions, data: String?) throws -> (options: RepairOptions, file: String)? {
+        if noRepair {
+            guard repair == nil, repairSites == nil, !repairMeanOnly else {
+                throw ValidationError("--no-repair cannot be combined with --repair, --repair-sites or --repair-mean-only")
+            }
+            return nil
+        }
         guard repair != nil || options.repair != nil else {
             if repairSites != nil || repairMeanOnly {
                 throw ValidationError("--repair-sites and --repair-mean-only need --repair CALIB.h5 (or repair: true in the config)")

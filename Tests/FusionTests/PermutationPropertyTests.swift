@@ -41,7 +41,8 @@ struct PermutationPropertyTests {
         let model = try TestEnvironment.canonical(try RandomModels.vit(hidden: 16, heads: 4, layers: 2, intermediate: 24, seed: 3))
         for configure in [{ (o: inout FusionOptions) in o.heads = .within },
                           { (o: inout FusionOptions) in o.qkFusion = .eqTMap },
-                          { (o: inout FusionOptions) in o.classToken = .stream }] {
+                          { (o: inout FusionOptions) in o.classToken = .stream },
+                          { (o: inout FusionOptions) in o.streamAlignment = .global }] {
             var o = FusionOptions()
             configure(&o)
             let e = try errors(model, options: o)
@@ -63,10 +64,24 @@ struct PermutationPropertyTests {
         #expect(e.vanilla > 0.1)
     }
 
+    /// BERT's default (`stream_alignment: global`: one stream map found by weight matching
+    /// from the per-layer flow's inner maps) keeps the property (MiniLM below too).
+    @Test("BERT defaults (global stream map), sample MLM BERT",
+          .enabled(if: FileManager.default.fileExists(atPath: TestEnvironment.sample("bert-mlm-a"))), arguments: [0, 1])
+    func bertDefaults(anchor: Int) throws {
+        let options = FusionOptions.defaults(for: .bert, calibration: false)
+        #expect(options.streamAlignment == .global)
+        let e = try errors(try TestEnvironment.read(TestEnvironment.sample("bert-mlm-a")), options: options, anchor: anchor)
+        #expect(e.ot < 1e-4, "OT fusion differs by \(e.ot) in \(e.otTensor) (anchor \(anchor))")
+    }
+
     @Test("all-MiniLM-L6-v2", .enabled(if: miniLM != nil, "set TRANSFUSE_MINILM_DIR (the Makefile does)"))
     func miniLMModel() throws {
-        let e = try errors(try TestEnvironment.read(try #require(Self.miniLM)))
+        let model = try TestEnvironment.read(try #require(Self.miniLM))
+        let e = try errors(model)
         #expect(e.ot < 1e-4, "OT fusion differs by \(e.ot) in \(e.otTensor)")
         #expect(e.vanilla > 0.1)
+        let d = try errors(model, options: .defaults(for: .bert, calibration: false))
+        #expect(d.ot < 1e-4, "BERT defaults (global stream map) differ by \(d.ot) in \(d.otTensor)")
     }
 }
