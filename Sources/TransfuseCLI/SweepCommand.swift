@@ -81,7 +81,20 @@ struct SweepCommand: ParsableCommand {
         } else {
             sweepGrid = try SweepGrid.standard()
         }
-        let plan = try sweepGrid.settings(modelLabels: models, weights: try parsedWeights())
+        // Every value checked before loading anything; resolved again from the family's defaults below.
+        _ = try sweepGrid.settings(modelLabels: models, weights: try parsedWeights())
+
+        // 2. Models (read and canonicalised once) and the test set, checked against every parent.
+        let loadStart = Date()
+        let registry = try schemeOptions.registry()
+        var inputs: [FusionInput] = []
+        for path in models {
+            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
+            inputs.append(FusionInput(label: path, model: model))
+        }
+        // Settings start where `fuse` starts: Transfuse's defaults for the family, with or without data.
+        let defaults = FusionOptions.defaults(for: inputs[0].model.architecture.family, calibration: data != nil)
+        let plan = try sweepGrid.settings(modelLabels: models, weights: try parsedWeights(), defaults: defaults)
         for warning in plan.warnings { StandardError.line("warning: \(warning)") }
         if data == nil, let needing = plan.settings.first(where: { $0.kind == .fused && FuseSupport.needsActivations($0.options) }) {
             throw ValidationError("setting '\(needing.label)' needs activations: give --data CALIB.h5")
@@ -93,14 +106,6 @@ struct SweepCommand: ParsableCommand {
             StandardError.line("note: \(duplicate.label) resolves to the same settings as \(duplicate.sameAs); run once")
         }
 
-        // 2. Models (read and canonicalised once) and the test set, checked against every parent.
-        let loadStart = Date()
-        let registry = try schemeOptions.registry()
-        var inputs: [FusionInput] = []
-        for path in models {
-            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
-            inputs.append(FusionInput(label: path, model: model))
-        }
         let testSet = try EvalDataset.read(eval)
         for input in inputs {
             try TransformerModel(store: input.model.store, source: input.label, heads: schemeOptions.heads).check(testSet, source: input.label)
@@ -153,9 +158,9 @@ struct SweepCommand: ParsableCommand {
         case .vanilla, .fused:
             var fusing = inputs
             if FuseSupport.needsActivations(setting.options) {
-                let t = Date()
+                let before = activations.seconds
                 let sets = try activations.sets(for: setting.options)
-                row.seconds.activations = Date().timeIntervalSince(t)
+                row.seconds.activations = activations.seconds - before   // 0 when cached
                 for k in fusing.indices { fusing[k].activations = sets[k] }
             }
             let t = Date()

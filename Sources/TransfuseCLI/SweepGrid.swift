@@ -64,6 +64,7 @@ struct SweepGrid {
                          weighted_scalar, weighted_matrix, resid_as_identity]
           heads: [cross, within]
           anchor: each
+          stream_alignment: [per_layer, global]
           compat: [reference]
           repair: [false, true]
         """
@@ -151,13 +152,15 @@ extension SweepGrid {
     /// - Parameters:
     ///   - modelLabels: the models' paths (for the parents' rows and `anchor: each`).
     ///   - weights: `--weights` if given (applied to every setting).
+    ///   - defaults: where a setting starts, as `fuse` does: Transfuse's defaults for the
+    ///     family and data, or the plain ``FusionOptions`` when the setting has `compat: reference`.
     /// - Returns: the settings, the left-out duplicates (label, label of the equal setting)
     ///   and the configuration warnings (each once).
     /// - Throws: `ValidationError` naming the file, the grid location of the key and the problem.
-    func settings(modelLabels: [String], weights: [Double]?) throws
+    func settings(modelLabels: [String], weights: [Double]?, defaults: FusionOptions = FusionOptions()) throws
         -> (settings: [SweepSetting], duplicates: [(label: String, sameAs: String)], warnings: [String]) {
         var warnings: [String] = []
-        let base = try resolve([], modelCount: modelLabels.count, weights: weights, warnings: &warnings)
+        let base = try resolve([], modelCount: modelLabels.count, weights: weights, defaults: defaults, warnings: &warnings)
         var settings: [SweepSetting] = []
         if baselines {
             for (k, label) in modelLabels.enumerated() {
@@ -165,6 +168,7 @@ extension SweepGrid {
             }
             var vanilla = base
             vanilla.method = .vanilla
+            vanilla.repair = nil   // the plain average, as `fuse --eval` reports it
             settings.append(SweepSetting(kind: .vanilla, label: "vanilla", assignments: [], options: vanilla))
         }
         let isDefault = self.base.isEmpty
@@ -184,7 +188,8 @@ extension SweepGrid {
         var duplicates: [(String, String)] = []
         for choice in candidates {
             let assignments = choice.flatMap { axis, values in values.map { (axis, $0) } }
-            let options = try resolve(assignments, modelCount: modelLabels.count, weights: weights, warnings: &warnings)
+            let options = try resolve(assignments, modelCount: modelLabels.count, weights: weights, defaults: defaults,
+                                      warnings: &warnings)
             let label = assignments.map { "\($0.1.key)=\($0.1.text)" }.joined(separator: " ")
             if let same = settings.first(where: { $0.kind == .fused && $0.options == options }) {
                 duplicates.append((label, same.label))
@@ -197,8 +202,9 @@ extension SweepGrid {
         return (settings, duplicates, warnings.filter { seen.insert($0).inserted })
     }
 
-    /// The options of `base` with `assignments` on top.
-    private func resolve(_ assignments: [(Axis, Assignment)], modelCount: Int, weights: [Double]?,
+    /// The options of `base` with `assignments` on top, starting from `defaults` (or from the
+    /// plain options under `compat: reference`, as `fuse --config` does).
+    private func resolve(_ assignments: [(Axis, Assignment)], modelCount: Int, weights: [Double]?, defaults: FusionOptions,
                          warnings: inout [String]) throws -> FusionOptions {
         var fusion: [String: Any] = [:]
         var anchor: (value: Any, location: String)? = nil
@@ -223,6 +229,11 @@ extension SweepGrid {
             let location = origins[top] ?? "base"
             let shown = location.hasSuffix("." + relative) ? location : "\(location): \(relative)"
             throw ValidationError("\(source): \(shown): \(reason)")
+        }
+        if options.compat != .reference, defaults != FusionOptions() {
+            var fromDefaults = defaults
+            _ = try fromDefaults.apply(fusion: fusion, file: source)   // checked above: same keys, same warnings
+            options = fromDefaults
         }
         if let anchor {
             guard let index = anchor.value as? Int else {

@@ -121,7 +121,7 @@ struct ResolvedOptions: Encodable {
 
     enum Keys: String, CodingKey {
         case method, anchor, weights, type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, heads, transport_scaling,
-             cls_alignment, compat, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric, acts, wts, repair
+             cls_alignment, stream_alignment, stream_rounds, compat, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric, acts, wts, repair
     }
     struct Metric: Encodable {
         let type, norm: String
@@ -154,6 +154,8 @@ struct ResolvedOptions: Encodable {
         try c.encode(o.heads.rawValue, forKey: .heads)
         try c.encode(o.scaling.rawValue, forKey: .transport_scaling)
         try c.encode(o.classToken.rawValue, forKey: .cls_alignment)
+        try c.encode(o.streamAlignment.rawValue, forKey: .stream_alignment)
+        try c.encode(o.streamRounds, forKey: .stream_rounds)
         try c.encode(o.compat.rawValue, forKey: .compat)
         try c.encode(o.fuseEmbeddings, forKey: .fuse_src_embed)
         try c.encode(o.fuseAttention, forKey: .fuse_sa)

@@ -32,13 +32,17 @@ import Testing
               acts_sinkhorn:
                 - {type: acts, ot_solver: sinkhorn, sinkhorn_reg: 0.05}
               compat: [reference]
-              repair: [true]
+              repair: [false, true]
             """, folder: folder)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try object(result.stdout)
         let rows = try #require(report["settings"] as? [[String: Any]])
-        #expect(rows.map { $0["setting"] as? String } == [Self.a, Self.b, "vanilla", "default", "resid_policy=no_resid", "anchor=1",
-                                                           "type=acts ot_solver=sinkhorn sinkhorn_reg=0.05", "compat=reference", "repair=true"])
+        // One of repair=false / repair=true is the default's own setting, run once.
+        let labels = rows.map { $0["setting"] as? String ?? "" }
+        #expect(Array(labels.prefix(8)) == [Self.a, Self.b, "vanilla", "default", "resid_policy=no_resid", "anchor=1",
+                                            "type=acts ot_solver=sinkhorn sinkhorn_reg=0.05", "compat=reference"])
+        #expect(labels.count == 9 && ["repair=false", "repair=true"].contains(labels[8]), "\(labels)")
+        #expect((report["skipped"] as? [[String: String]])?.count == 1)
         #expect(result.stderr.contains("[5/9] resid_policy=no_resid"), "progress names each setting")
 
         var fusedAccuracies: [Double] = []
@@ -61,6 +65,16 @@ import Testing
             #expect(row["loss"] as? Double == fused["loss"] as? Double, "\(row["setting"] ?? "")")
             #expect(row["samples"] as? Int == 397)
             fusedAccuracies.append(try #require(row["accuracy"] as? Double))
+            if row["setting"] as? String == "default" {
+                // The default row is what `fuse` does without a config (its defaults for the family and data).
+                let plain = try CommandRunner.run(["fuse", Self.a, Self.b, "--data", Self.calib, "--eval", Self.test, "--json",
+                                                   "--output", folder.file("plain.safetensors")])
+                #expect(plain.status == 0, "\(plain.stderr)")
+                let models = try #require(try object(plain.stdout)["models"] as? [[String: Any]])
+                let fusedPlain = try #require(models.first { $0["role"] as? String == "fused" })
+                #expect(row["accuracy"] as? Double == fusedPlain["accuracy"] as? Double)
+                #expect(row["loss"] as? Double == fusedPlain["loss"] as? Double)
+            }
             if i == 3 {
                 // The baselines too: parents in model order, then the vanilla average.
                 let parents = entries.filter { $0["role"] as? String == "parent" }
@@ -71,9 +85,11 @@ import Testing
             }
         }
         #expect(fusedAccuracies.count == 6)
-        let repaired = try #require(rows.last?["options"] as? [String: Any])
-        #expect((repaired["repair"] as? [String: Any])?["sites"] as? [String] == ["mlp", "attention", "stream"])
-        #expect((rows.last?["seconds"] as? [String: Double])?["repair"] ?? 0 > 0)
+        // The repaired row (the default's or repair=true) ran the correction.
+        let repaired = try #require(rows.first { (($0["options"] as? [String: Any])?["repair"] as? [String: Any]) != nil })
+        let repair = try #require((repaired["options"] as? [String: Any])?["repair"] as? [String: Any])
+        #expect(repair["sites"] as? [String] == ["mlp", "attention", "stream"])
+        #expect((repaired["seconds"] as? [String: Double])?["repair"] ?? 0 > 0)
         // Not all the same: the settings do reach the fuser.
         #expect(Set(fusedAccuracies).count > 1)
     }

@@ -26,18 +26,34 @@ import Testing
         let plan = try grid.settings(modelLabels: models, weights: nil)
         let labels = plan.settings.map(\.label)
         // 3 parents, vanilla, default; 2 × 5 alignment × solver minus the default; qk 2, resid 5,
-        // heads 1, anchor 2 (each model but the default 0), compat 1, repair 1.
+        // heads 1, anchor 2 (each model but the default 0), stream_alignment 1, compat 1, repair 1.
         #expect(labels.prefix(5) == ["a", "b", "c", "vanilla", "default"])
-        #expect(plan.settings.count == 5 + 9 + 2 + 5 + 1 + 2 + 1 + 1)
+        #expect(plan.settings.count == 5 + 9 + 2 + 5 + 1 + 2 + 1 + 1 + 1)
         #expect(plan.settings[4].options == FusionOptions())
         #expect(Set(plan.duplicates.map(\.label)) == ["type=wts ot_solver=emd", "qk_fusion=separate", "resid_policy=mean",
-                                                     "heads=cross", "anchor=0", "repair=false"])
+                                                     "heads=cross", "anchor=0", "stream_alignment=per_layer", "repair=false"])
         #expect(plan.settings.last?.label == "repair=true" && plan.settings.last?.options.repair == RepairOptions())
         let sinkhorn = try #require(plan.settings.first { $0.label == "type=acts ot_solver=sinkhorn sinkhorn_reg=0.05" })
         #expect(sinkhorn.options.alignment == .activations && sinkhorn.options.solver == .sinkhorn && sinkhorn.options.reg == 0.05)
         #expect(plan.settings.first { $0.label == "anchor=2" }?.options.anchor == 2)
         #expect(plan.settings.first { $0.label == "compat=reference" }?.options == FusionOptions.reference)
         #expect(plan.settings[3].options.method == .vanilla)
+    }
+
+    /// Settings start from the given defaults (Transfuse's per family and data), except under
+    /// `compat: reference`, which starts from the plain options as `fuse --config` does.
+    @Test func settingsStartFromTheDefaults() throws {
+        var defaults = FusionOptions()
+        defaults.solver = .sinkhorn
+        defaults.reg = 0.05
+        defaults.repair = RepairOptions()
+        let grid = try SweepGrid(yaml: "vary:\n  repair: [false]\n  compat: [reference]\n", source: "grid.yaml")
+        let settings = try grid.settings(modelLabels: models, weights: nil, defaults: defaults).settings
+        #expect(settings.map(\.label) == ["a", "b", "c", "vanilla", "default", "repair=false", "compat=reference"])
+        #expect(settings[4].options == defaults)
+        #expect(settings[3].options.method == .vanilla && settings[3].options.repair == nil, "vanilla is the plain average")
+        #expect(settings[5].options.repair == nil && settings[5].options.solver == .sinkhorn && settings[5].options.reg == 0.05)
+        #expect(settings[6].options == FusionOptions.reference)
     }
 
     @Test func baseVaryAndProduct() throws {
