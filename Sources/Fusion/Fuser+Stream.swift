@@ -84,19 +84,73 @@ extension Fuser {
         }
         let names = aligners.map { "model \($0.k) (\(inputs[$0.k].label))" }.joined(separator: ", ")
         progress("aligning \(names) to the anchor (model \(anchorIndex))")
+        // Stage s is averaged and emitted in the background while stage s + 1 is aligned.
+        let pipeline = StagePipeline(combiner)
+        defer { pipeline.waitUntilIdle() }
         let stages = aligners.first?.aligner.stageCount ?? 0
         for stage in 0..<stages {
             if let first = aligners.first?.aligner, stage <= anchor.architecture.layers { progress("  " + first.stageLabel(stage)) }
+            var aligned: [(k: Int, tensors: [String: [Float]])] = []
             for (k, aligner) in aligners {
                 try aligner.align(stage: stage)
-                combiner.add(model: k, aligner.takeAligned())
+                aligned.append((k, aligner.takeAligned()))
             }
-            try combiner.flush()
+            try pipeline.submit { combiner in
+                for (k, tensors) in aligned { combiner.add(model: k, tensors) }
+                try combiner.flush()
+            }
         }
-        try combiner.finish()
+        try pipeline.submit { try $0.finish() }
+        try pipeline.drain()
         var maps: [(name: String, map: TransportMap)] = []
         for (k, aligner) in aligners { maps += aligner.maps.map { ("model\(k)/\($0.name)", $0.map) } }
         return FusionSummary(maps: maps, transportSeconds: aligners.reduce(0) { $0 + $1.aligner.transportSeconds },
                              emitSeconds: emitSeconds, warnings: warnings)
     }
+}
+
+/// Runs the averaging and emitting of finished stages on one background thread, in order,
+/// while the caller aligns the next stage (the OT solver keeps one core busy; the other
+/// averages and writes). At most one stage waits: `submit` blocks until the previous stage's
+/// work is done, so memory holds at most two stages. The first error stops later work and is
+/// rethrown by the next `submit` or `drain`.
+private final class StagePipeline: @unchecked Sendable {
+    private var combiner: FusionCombiner
+    private let queue = DispatchQueue(label: "transfuse.fusion.combine")
+    private let slot = DispatchSemaphore(value: 1)
+    private let lock = NSLock()
+    private var failure: Error?
+
+    init(_ combiner: FusionCombiner) { self.combiner = combiner }
+
+    /// Runs `work` on the combiner after every earlier submission.
+    func submit(_ work: @escaping (inout FusionCombiner) throws -> Void) throws {
+        try rethrowFailure()
+        slot.wait()
+        let job = UncheckedSendable(work)
+        queue.async { [self] in
+            defer { slot.signal() }
+            guard lock.withLock({ failure == nil }) else { return }
+            do { try job.value(&combiner) } catch { lock.withLock { failure = error } }
+        }
+    }
+
+    /// Waits for every submission; rethrows the first failure.
+    func drain() throws {
+        waitUntilIdle()
+        try rethrowFailure()
+    }
+
+    /// Waits for every submission (also on error paths: nothing may run after `stream` returns).
+    func waitUntilIdle() { queue.sync {} }
+
+    private func rethrowFailure() throws {
+        if let failure = lock.withLock({ failure }) { throw failure }
+    }
+}
+
+/// A value handed to another thread by code that guarantees exclusive access.
+private struct UncheckedSendable<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
