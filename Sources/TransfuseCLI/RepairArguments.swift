@@ -7,7 +7,7 @@ import Inference
 struct RepairArguments: ParsableArguments {
     @Option(help: ArgumentHelp(
         "After fusing, correct the fused model's activation statistics on these calibration inputs (HDF5, the format `eval` reads).",
-        discussion: "REPAIR (Jordan et al. 2023) for Transformers: every fused channel of the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm is rescaled and shifted so that its mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). On by default for ViT models when --data is given (on its file); --no-repair turns it off. Off otherwise.",
+        discussion: "REPAIR (Jordan et al. 2023) for Transformers: fused channels (by default the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm; --repair-sites also offers the LayerNorm outputs) are rescaled and shifted so that their mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). On by default for ViT models when --data is given (on its file); --no-repair turns it off. Off otherwise.",
         valueName: "CALIB.h5"))
     var repair: String?
 
