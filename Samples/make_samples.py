@@ -674,8 +674,8 @@ def write_checksums(out: Path) -> None:
         rel = p.relative_to(out).as_posix()
         if not p.is_file() or rel == "SHA256SUMS" or "__pycache__" in rel:
             continue
-        if "/" not in rel and rel != "METRICS.json":
-            continue
+        if ("/" not in rel and rel != "METRICS.json") or rel.startswith("finetune/"):
+            continue   # scripts and docs; finetune/ is finetune.py's (run after this script)
         lines.append(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {rel}")
     (out / "SHA256SUMS").write_text("\n".join(lines) + "\n")
 

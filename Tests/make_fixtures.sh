@@ -48,6 +48,11 @@ run "$PY" Tests/InferenceTests/Fixtures/make_fixtures.py "$PWD/.cache/minilm/gt_
 # The samples (trains small models: minutes on one core).
 run "$PY" Samples/make_samples.py
 
+# The paper's finetuning claim (Samples/finetune/README.md): finetunes the fused digit ViTs next to
+# their parents; needs the release binary. Tens of CPU-minutes.
+swift build -c release --product transfuse
+run "$PY" Samples/finetune.py --transfuse "$(swift build -c release --show-bin-path)/transfuse" --jobs 2
+
 # The paper's own code.
 if [ -n "${TRANSFORMER_FUSION_DIR:-}" ]; then
     PAPER=$(venv .venv-paper requirements/paper.txt)
