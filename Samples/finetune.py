@@ -5,7 +5,8 @@ Fuses the sample ViTs with Transfuse (`transfuse fuse ... --output DIR`, a Huggi
 in a temporary directory), loads the result with `ViTForImageClassification.from_pretrained`,
 and finetunes, for the same extra steps on the same batches:
 
-  fused     Transfuse's fusion of the parents (its defaults, unless --fuse-option is given)
+  fused     Transfuse's fusion of the parents (its defaults, unless --fuse-option is given;
+            the fusion "ab-data" is the pair fused with `--data Samples/data/digits-calib.h5`)
   vanilla   the uniform weight average of the parents
   parent a, parent b (, parent c)  the converged parents themselves
   scratch   a freshly initialised ViT (a control: what the steps alone buy)
@@ -19,7 +20,8 @@ and loss are recorded every EVAL_EVERY steps (the curve) and at the end.
 Writes (deterministic: one thread, seeded, no timings in the files)
 
   Samples/finetune/results.json    settings, one-shot and curves per fusion/schedule/model/seed
-  docs/finetune-curve.png          the curve of the a+b fusion (PLOT_SCHEDULE, mean over seeds)
+  docs/finetune-curve.png          the curve of the a+b fusion (PLOT_SCHEDULE, mean over seeds),
+                                   with the fused curve of "ab-data" added when it was run
   docs/finetune-curve-abc.png      the same for the a+b+c fusion
 
 and prints a table. Nothing is hard-coded about the samples' accuracies: everything is
@@ -31,6 +33,8 @@ Usage (after `swift build -c release --product transfuse`; paths are relative to
   python Samples/finetune.py --transfuse .build/release/transfuse [--jobs 2]
       [--fusions ab,abc] [--schedules NAME,...] [--seeds 0,1,2] [--fuse-option=--anchor=1 ...]
       [--merge]   (keep the fusions/schedules of an existing results.json not run now)
+      [--reuse]   (take identical parent/vanilla/scratch runs from results.json: they do not
+                   depend on the fusion; e.g. --fusions ab-data --merge --reuse)
 """
 
 from __future__ import annotations
@@ -71,15 +75,20 @@ SCHEDULES = {
     "cos-12ep-1e-3": dict(epochs=12, lr=1e-3, warmup=1, shape="cosine"),
     "cos-30ep-5e-4": dict(epochs=30, lr=5e-4, warmup=1, shape="cosine"),
 }
-FUSIONS = {"ab": ("a", "b"), "abc": ("a", "b", "c")}
+FUSIONS = {"ab": ("a", "b"), "abc": ("a", "b", "c"), "ab-data": ("a", "b")}
+# Flags of `transfuse fuse` that define a fusion variant (before any --fuse-option): "ab-data"
+# is the pair fused with calibration data (Sinkhorn + the REPAIR correction by default).
+FUSE_ARGS = {"ab-data": ["--data", "Samples/data/digits-calib.h5"]}
 # What runs by default (--schedules overrides it for every fusion): the pair gets every
-# schedule; the three-model fusion the longest one only (time).
-DEFAULT_SCHEDULES = {"ab": list(SCHEDULES), "abc": ["cos-30ep-5e-4"]}
+# schedule; the three-model fusion the longest one only (time); the data-aware pair two.
+DEFAULT_SCHEDULES = {"ab": list(SCHEDULES), "abc": ["cos-30ep-5e-4"],
+                     "ab-data": ["cos-30ep-5e-4", "cos-12ep-1e-3"]}
 SEEDS = (0, 1, 2)
 EVAL_EVERY = 22              # steps (one epoch)
 SCRATCH_SEED_OFFSET = 1000   # scratch init seed = SCRATCH_SEED_OFFSET + finetuning seed
 PLOT_SCHEDULE = "cos-30ep-5e-4"   # the schedule the PNG curves show (all are in results.json)
 PLOTS = {"ab": REPO / "docs" / "finetune-curve.png", "abc": REPO / "docs" / "finetune-curve-abc.png"}
+PLOT_VARIANTS = {"ab": {"fused, --data": "ab-data"}}   # extra fused curves in a plot
 
 
 def log(msg: str) -> None:
@@ -252,24 +261,32 @@ def print_table(fusion: str, sched_name: str, sched: dict, summary: dict, n_seed
     print(verdict(summary))
 
 
-def plot(path: Path, fusion: dict, sched_name: str, sched: dict, n_test: int) -> None:
-    """Mean test-accuracy curve per model over the seeds: full range and a zoom on the top."""
+def plot(path: Path, fusion: dict, sched_name: str, sched: dict, n_test: int,
+         variants: dict | None = None) -> None:
+    """Mean test-accuracy curve per model over the seeds: full range and a zoom on the top.
+    variants = {label: fusion entry}: the fused curves of other fusions of the same members,
+    drawn as extra lines (their other models are the same runs)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     colours = {"fused": "#d62728", "vanilla": "#9467bd", "scratch": "#7f7f7f",
                "parent a": "#1f77b4", "parent b": "#2ca02c", "parent c": "#ff7f0e"}
-    curves = fusion["schedules"][sched_name]["curves"]
+    curves = dict(fusion["schedules"][sched_name]["curves"])
+    for label, other in (variants or {}).items():
+        if sched_name in other["schedules"]:
+            curves[label] = other["schedules"][sched_name]["curves"]["fused"]
+            colours[label] = "#000000"
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2), dpi=110)
     zoom_low = 1.0
     n_seeds = 0
     for name, c in curves.items():
         acc = np.array(list(c["accuracy"].values())).mean(axis=0)
         n_seeds = len(c["accuracy"])
-        style = dict(color=colours.get(name, "black"), lw=1.6 if name == "fused" else 1.1,
+        style = dict(color=colours.get(name, "black"), lw=1.6 if name.startswith("fused") else 1.1,
                      ls=":" if name == "scratch" else "-")
         for ax in axes:
-            ax.plot(c["steps"], acc, label=name, **style)
+            ax.plot(c["steps"], acc, label="fused (no data)" if name == "fused" and variants else name,
+                    **style)
         if name.startswith("parent"):
             for ax in axes:
                 ax.axhline(acc[0], color=style["color"], lw=0.7, ls="--", alpha=0.7)
@@ -313,6 +330,10 @@ def parse_args() -> argparse.Namespace:
     ap.add_argument("--out", type=Path, default=HERE / "finetune", help="folder of results.json")
     ap.add_argument("--merge", action="store_true",
                     help="keep the fusions and schedules of an existing results.json not run now")
+    ap.add_argument("--reuse", action="store_true",
+                    help="take the runs of the parents, vanilla and scratch from an existing results.json "
+                         "(a fusion of the same members, same recipe and schedule) when their start "
+                         "scores the same; only the fused model is then finetuned")
     ap.add_argument("--no-plots", action="store_true", help="do not write the PNG curves")
     args = ap.parse_args()
     args.fusions = [f for f in args.fusions.split(",") if f]
@@ -357,13 +378,40 @@ def main() -> None:
     }
     results["schedules"].update(schedules)
 
+    previous_runs = json.loads(out_path.read_text()) if args.reuse and out_path.exists() else None
+    if previous_runs is not None and previous_runs.get("recipe") != results["recipe"]:
+        sys.exit(f"finetune.py: {out_path} was made with another recipe or seeds; run without --reuse")
+
+    def reusable(members, sched_name, name, start, config, seed):
+        """The curve of an earlier identical run (same members, schedule, model, seed) or None.
+        The runs are deterministic; the check that the earlier step-0 point equals this start's
+        score guards against changed samples or data."""
+        if previous_runs is None or name == "fused" or \
+                previous_runs["schedules"].get(sched_name) != schedules[sched_name]:
+            return None
+        if name == "scratch":
+            start = ms.round_metrics(ms.eval_vit(scratch_model(ViTConfig.from_dict(config), seed),
+                                                 *data["test"][:2]))
+        for entry in previous_runs["fusions"].values():
+            run = entry["schedules"].get(sched_name, {}).get("curves", {}).get(name)
+            if entry["members"] != [f"vit-digits-{m}" for m in members] or run is None \
+                    or str(seed) not in run["accuracy"]:
+                continue
+            acc, loss = run["accuracy"][str(seed)], run["loss"][str(seed)]
+            if (acc[0], loss[0]) != (round(start["accuracy"], 6), round(start["loss"], 6)):
+                continue
+            return [{"step": st, "accuracy": a, "loss": lo} for st, a, lo in zip(run["steps"], acc, loss)]
+        return None
+
     # Fuse, load the starting points, score them one-shot; list the runs.
     tasks = []
+    curves: dict[tuple, list[dict]] = {}
     with tempfile.TemporaryDirectory(prefix="transfuse-finetune-") as tmp:
         for fusion in args.fusions:
             members = FUSIONS[fusion]
             fused_dir = Path(tmp) / f"fused-{fusion}"
-            command = fuse_with_transfuse(args.transfuse, members, fused_dir, args.fuse_option)
+            command = fuse_with_transfuse(args.transfuse, members, fused_dir,
+                                          FUSE_ARGS.get(fusion, []) + args.fuse_option)
             starts = load_models(members, fused_dir)
             one_shot = {name: ms.round_metrics(ms.eval_vit(m, *data["test"][:2]))
                         for name, m in starts.items()}
@@ -378,13 +426,16 @@ def main() -> None:
             for sched_name in args.schedules[fusion]:
                 for name, state in states.items():
                     for seed in args.seeds:
+                        reused = reusable(members, sched_name, name, one_shot.get(name), config, seed)
+                        if reused is not None:
+                            curves[(fusion, sched_name, name, seed)] = reused
+                            continue
                         tasks.append(((fusion, sched_name, name, seed), config, state,
                                       schedules[sched_name], seed))
 
     # Run them (in order, or spread over worker processes: each run is independent and seeded).
     t0 = time.time()
-    log(f"{len(tasks)} finetuning runs, {args.jobs} job(s)")
-    curves: dict[tuple, list[dict]] = {}
+    log(f"{len(tasks)} finetuning runs, {args.jobs} job(s); {len(curves)} reused from {out_path}")
     if args.jobs == 1:
         done = map(run_task, tasks)
     else:
@@ -432,7 +483,10 @@ def main() -> None:
         for fusion, path in PLOTS.items():
             entry = results["fusions"].get(fusion)
             if entry and PLOT_SCHEDULE in entry["schedules"]:
-                plot(path, entry, PLOT_SCHEDULE, results["schedules"][PLOT_SCHEDULE], n_test)
+                plot(path, entry, PLOT_SCHEDULE, results["schedules"][PLOT_SCHEDULE], n_test,
+                     PLOT_VARIANTS.get(fusion, {}) and
+                     {label: results["fusions"][v] for label, v in PLOT_VARIANTS[fusion].items()
+                      if v in results["fusions"]})
                 log(f"wrote {path}")
     args.out.mkdir(parents=True, exist_ok=True)
     out_path.write_text(compact_json(results) + "\n")
