@@ -42,6 +42,9 @@ struct QualityTests {
         let vanilla = try #require(r.vanilla)
         // Measured: parents 97.0 / 97.2 %, vanilla 9.8 %, reference 20.9 %, defaults 22.7 %.
         #expect(r.reference > vanilla + 0.08 && r.defaults > vanilla + 0.08)
+        // Regression pin: the defaults' measured 90 of 397 images, give or take one (a different
+        // BLAS summation order may move one borderline image).
+        #expect(abs(r.defaults * 397 - 90) <= 1.01, "defaults now \(r.defaults * 397) of 397 images")
     }
 
     @Test("three digit ViTs", .enabled(if: has("vit-digits-a", "vit-digits-b", "vit-digits-c", "data/digits-test.h5")))
@@ -59,8 +62,9 @@ struct QualityTests {
     /// With calibration data the ViT defaults are weights + Sinkhorn 0.05 + REPAIR; measured on
     /// the samples: a+b 72.0 %, a+b+c 74.1 %, a+narrow 39.0 % (reference 20.9 / 22.4 / 21.9 %).
     @Test("ViT defaults with calibration data (Sinkhorn 0.05 + REPAIR)", .enabled(if: has("vit-digits-a", "vit-digits-b", "vit-digits-c", "vit-digits-narrow", "data/digits-calib.h5", "data/digits-test.h5")),
-          arguments: [(["vit-digits-a", "vit-digits-b"], 0), (["vit-digits-a", "vit-digits-b", "vit-digits-c"], 0), (["vit-digits-a", "vit-digits-narrow"], 1)])
-    func withData(names: [String], anchor: Int) throws {
+          arguments: [(["vit-digits-a", "vit-digits-b"], 0, 286.0), (["vit-digits-a", "vit-digits-b", "vit-digits-c"], 0, 294.0),
+                      (["vit-digits-a", "vit-digits-narrow"], 1, 155.0)])
+    func withData(names: [String], anchor: Int, pinnedImages: Double) throws {
         let calibration = try EvalDataset.read(TestEnvironment.sample("data/digits-calib.h5"))
         let dataset = try EvalDataset.read(TestEnvironment.sample("data/digits-test.h5"))
         let inputs = try names.map { FusionInput(label: $0, model: try TestEnvironment.read(TestEnvironment.sample($0))) }
@@ -75,6 +79,8 @@ struct QualityTests {
         let ref = try Self.evaluate(try Fuser.fuse(inputs, options: reference).store, dataset).accuracy
         print("quality \(names) defaults with data: \(accuracy), reference \(ref)")
         #expect(accuracy > ref + 0.15)
+        // Regression pin of the measured figure (images of 397, give or take one).
+        #expect(abs(accuracy * 397 - pinnedImages) <= 1.01, "\(names): now \(accuracy * 397) of 397 images, pinned \(pinnedImages)")
     }
 
     @Test("heterogeneous widths (64 into 48)", .enabled(if: has("vit-digits-a", "vit-digits-narrow", "data/digits-test.h5")))
@@ -99,6 +105,8 @@ struct QualityTests {
         print("quality BERT defaults: loss \(fused.loss) accuracy \(fused.accuracy); vanilla \(vanilla.loss) / \(vanilla.accuracy)")
         #expect(fused.loss < vanilla.loss - 0.2)
         #expect(fused.accuracy > vanilla.accuracy)
+        // Regression pin of the measured loss.
+        #expect(abs(fused.loss - 5.7360) < 0.002, "loss now \(fused.loss)")
     }
 
     @Test("MLM BERT pair: activations + Sinkhorn 0.08 below vanilla's loss",
