@@ -63,7 +63,7 @@ struct FuseCommand: ParsableCommand {
     @Option(parsing: .upToNextOption, help: "Activation files written by `transfuse activations`, one per model in model order.")
     var activations: [String] = []
 
-    @Option(help: "Model weights in model order, comma-separated, normalised to sum 1. Default: uniform.")
+    @Option(help: "Model weights in model order, comma-separated, normalised to sum 1. Default: the anchor 1/2, the others equal shares of the other half (uniform for two models and for --method vanilla).")
     var weights: String?
 
     @Option(help: "Naming scheme of the output. Default: the anchor's.")

@@ -49,7 +49,7 @@ struct SweepCommand: ParsableCommand {
     @Option(help: "A grid file (YAML, see above). Default: the built-in ablation.")
     var grid: String?
 
-    @Option(help: "Model weights in model order, comma-separated, normalised to sum 1, for every setting. Default: uniform.")
+    @Option(help: "Model weights in model order, comma-separated, normalised to sum 1, for every setting. Default: as fuse (the anchor 1/2, the others equal shares; uniform for two models).")
     var weights: String?
 
     @OptionGroup var schemeOptions: SchemeOptions
