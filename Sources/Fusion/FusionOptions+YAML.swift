@@ -6,8 +6,9 @@ extension FusionOptions {
     /// Applies the `fusion:` section of a paper experiment YAML (unchanged files work) plus
     /// Transfuse's keys (`compat`, `heads`, `transport_scaling`, `cls_alignment`,
     /// `stream_alignment`, `stream_rounds`, `repair`, in the same section). Other sections
-    /// (`model:`, `regression:`…) are ignored. Keys of the paper's schema that Transfuse does not implement are accepted and reported in the returned
-    /// warnings when set to a non-default value; any other key is an error.
+    /// (`model:`, `regression:`…) are ignored. Keys of the paper's schema that Transfuse does not
+    /// implement are accepted and reported in the returned warnings when set to a non-default
+    /// value; any other key is an error.
     /// - Parameters:
     ///   - text: the YAML document.
     ///   - file: its path, for messages.
@@ -26,6 +27,21 @@ extension FusionOptions {
             throw FusionError.invalidConfig(file: file, key: "fusion", reason: "expected a mapping")
         }
         return try apply(fusion: fusion, file: file)
+    }
+
+    /// A config applied on top of `defaults` (Transfuse's for a family and data), or on top of
+    /// the plain options when the config sets `compat: reference`, whose own defaults then hold.
+    /// - Parameter apply: applies the config (``apply(yaml:file:)`` or ``apply(fusion:file:)``)
+    ///   and returns its warnings; it runs once on the plain options, and again on `defaults`.
+    /// - Returns: the options and the config's warnings.
+    public static func resolving(over defaults: FusionOptions,
+                                 _ apply: (inout FusionOptions) throws -> [String]) throws -> (options: FusionOptions, warnings: [String]) {
+        var plain = FusionOptions()
+        let warnings = try apply(&plain)
+        guard plain.compat != .reference else { return (plain, warnings) }
+        var options = defaults
+        _ = try apply(&options)   // the same keys: the same warnings, no new errors
+        return (options, warnings)
     }
 
     /// Applies an already parsed `fusion:` mapping (values as Yams loads them), with the same

@@ -114,21 +114,16 @@ struct FuseCommand: ParsableCommand {
     /// Defaults (Transfuse's for the models' family and whether calibration data is given; the
     /// plain ones under `compat: reference`), then the config file, then the flags.
     func resolvedOptions(family: Architecture.Family) throws -> FusionOptions {
-        var options = FusionOptions()
         let defaults = FusionOptions.defaults(for: family, calibration: hasCalibration)
+        var options = defaults
         if let config {
             guard let data = FileManager.default.contents(atPath: config) else {
                 throw ValidationError("--config \(config): cannot read the file")
             }
             let yaml = String(decoding: data, as: UTF8.self)
-            var probe = FusionOptions()
-            _ = try probe.apply(yaml: yaml, file: config)
-            if probe.compat != .reference { options = defaults }
-            for warning in try options.apply(yaml: yaml, file: config) {
-                StandardError.line("warning: \(warning)")
-            }
-        } else {
-            options = defaults
+            let resolved = try FusionOptions.resolving(over: defaults) { try $0.apply(yaml: yaml, file: config) }
+            options = resolved.options
+            for warning in resolved.warnings { StandardError.line("warning: \(warning)") }
         }
         if let method { options.method = method }
         if let alignment { options.alignment = alignment }

@@ -220,20 +220,17 @@ extension SweepGrid {
             fusion = Self.merging(fusion, path: path[...], value: a.value)
             origins[path[0]] = location
         }
-        var options = FusionOptions()
+        var options: FusionOptions
         do {
-            warnings += try options.apply(fusion: fusion, file: source)
+            let resolved = try FusionOptions.resolving(over: defaults) { try $0.apply(fusion: fusion, file: source) }
+            options = resolved.options
+            warnings += resolved.warnings
         } catch let FusionError.invalidConfig(_, key, reason) {
             let relative = key.hasPrefix("fusion.") ? String(key.dropFirst("fusion.".count)) : key
             let top = String(relative.split(separator: ".").first ?? "")
             let location = origins[top] ?? "base"
             let shown = location.hasSuffix("." + relative) ? location : "\(location): \(relative)"
             throw ValidationError("\(source): \(shown): \(reason)")
-        }
-        if options.compat != .reference, defaults != FusionOptions() {
-            var fromDefaults = defaults
-            _ = try fromDefaults.apply(fusion: fusion, file: source)   // checked above: same keys, same warnings
-            options = fromDefaults
         }
         if let anchor {
             guard let index = anchor.value as? Int else {
