@@ -88,4 +88,27 @@ struct ConfigTests {
         _ = try p.apply(yaml: "fusion:\n  compat: reference\n  transport_scaling: barycentric\n  cls_alignment: stream\n", file: "x.yaml")
         #expect(p.scaling == .barycentric && p.classToken == .stream)
     }
+
+    @Test("stream_alignment and stream_rounds; bad values name the key")
+    func streamKeys() throws {
+        var o = FusionOptions()
+        _ = try o.apply(yaml: "fusion:\n  stream_alignment: global\n  stream_rounds: 5\n", file: "x.yaml")
+        #expect(o.streamAlignment == .global && o.streamRounds == 5)
+        for bad in ["stream_alignment: everywhere", "stream_rounds: 0", "stream_rounds: 2.5"] {
+            do { _ = try o.apply(yaml: "fusion:\n  \(bad)\n", file: "x.yaml"); Issue.record("\(bad) accepted") } catch {
+                #expect("\(error)".contains("x.yaml") && "\(error)".contains("fusion.stream_"), "\(error)")
+            }
+        }
+    }
+
+    @Test("a config applies over the family defaults, or over the plain options under compat: reference")
+    func resolvingOverDefaults() throws {
+        let defaults = FusionOptions.defaults(for: .vit, calibration: true)
+        let transfuse = try FusionOptions.resolving(over: defaults) { try $0.apply(yaml: "fusion:\n  qk_fusion: joint\n", file: "x.yaml") }
+        var expected = defaults
+        expected.qkFusion = .joint
+        #expect(transfuse.options == expected)
+        let reference = try FusionOptions.resolving(over: defaults) { try $0.apply(yaml: "fusion:\n  compat: reference\n", file: "x.yaml") }
+        #expect(reference.options == .reference)
+    }
 }

@@ -28,6 +28,21 @@ import Testing
         #expect(abs(keyed - repaired) < 1e-9, "repair: true with --data \(keyed), --repair \(repaired)")
     }
 
+    /// `--no-repair` turns off the ViT data default's correction, leaving its Sinkhorn 0.05 maps:
+    /// the same model as asking for those maps without data.
+    @Test func noRepairLeavesTheDataDefaultsMaps() throws {
+        let folder = try TemporaryFolder()
+        let calib = SampleModels.path("data/digits-calib.h5")
+        let off = try Self.fusedAccuracy(["--data", calib, "--no-repair"], folder: folder)
+        let sinkhorn = try Self.fusedAccuracy(["--solver", "sinkhorn", "--reg", "0.05"], folder: folder)
+        #expect(off == sinkhorn)
+        let conflict = try CommandRunner.run(["fuse", SampleModels.path("vit-digits-a"), SampleModels.path("vit-digits-b"),
+                                              "--repair", calib, "--no-repair", "--output", folder.file("never.safetensors")])
+        #expect(conflict.status != 0)
+        #expect(conflict.stderr.contains("--no-repair"), "\(conflict.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("never.safetensors")))
+    }
+
     @Test func repairKeyWithoutCalibrationDataIsAUsageError() throws {
         let folder = try TemporaryFolder()
         let config = folder.file("repair.yaml")
