@@ -10,6 +10,53 @@ static inline long transfuse_fetch_increment(long *p) {
     return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);
 }
 
+// Synchronisation of the Sinkhorn worker team (SpinTeam.swift): a thousand passes of a fraction
+// of a millisecond each, where waking sleeping threads (futex, Dispatch) would cost 20 µs per
+// pass on these machines. Waiters spin with the CPU's pause hint, then yield the core, so a
+// loaded machine still makes progress.
+#include <sched.h>
+#include <time.h>
+
+/// Atomic load with acquire ordering.
+static inline long transfuse_atomic_load(const long *p) { return __atomic_load_n(p, __ATOMIC_ACQUIRE); }
+
+/// Atomic store with release ordering.
+static inline void transfuse_atomic_store(long *p, long value) { __atomic_store_n(p, value, __ATOMIC_RELEASE); }
+
+/// `*p += delta` (acquire-release), returning the new value.
+static inline long transfuse_atomic_add(long *p, long delta) { return __atomic_add_fetch(p, delta, __ATOMIC_ACQ_REL); }
+
+/// One spin of a waiting loop: the pause hint for the first 4096 spins, then `sched_yield` for
+/// 4096 more, then sleeps of 50 µs (a member idle for milliseconds stops using its core).
+static inline void transfuse_spin_once(long *spins) {
+    long n = ++*spins;
+    if (n < 4096) {
+#if defined(__x86_64__)
+        __builtin_ia32_pause();
+#elif defined(__aarch64__)
+        __asm__ volatile("yield");
+#endif
+    } else if (n < 8192) {
+        sched_yield();
+    } else {
+        struct timespec pause = {0, 50000};
+        nanosleep(&pause, 0);
+    }
+}
+
+/// Waits until `*p != seen` and returns the new value (acquire).
+static inline long transfuse_wait_change(const long *p, long seen) {
+    long spins = 0, value;
+    while ((value = __atomic_load_n(p, __ATOMIC_ACQUIRE)) == seen) transfuse_spin_once(&spins);
+    return value;
+}
+
+/// Waits until `*p == target` (acquire).
+static inline void transfuse_wait_equal(const long *p, long target) {
+    long spins = 0;
+    while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != target) transfuse_spin_once(&spins);
+}
+
 #if defined(__x86_64__) && defined(__clang__)
 #include <cpuid.h>
 
@@ -232,6 +279,72 @@ static inline void transfuse_axpy4_f32_avx512(const double *a, const float *k, l
     }
     for (; j < n; j++) {
         acc[j] = (((acc[j] + a[0] * (double)k0[j]) + a[1] * (double)k1[j]) + a[2] * (double)k2[j]) + a[3] * (double)k3[j];
+    }
+}
+
+typedef long long transfuse_v8l __attribute__((vector_size(64), aligned(8)));
+
+/// `exp(x[j] / divisor)` for 8 lanes (the division as POT's `M / (-reg)`), within about 2 ulp
+/// of the correctly rounded value; `0` where the quotient is below −745.2 (the same algorithm
+/// as `Kernels.exp` in Swift: Cody–Waite reduction, degree-13 Taylor polynomial, `2^k` from
+/// exponent bits in two halves so that subnormal results are exact). AVX-512F.
+__attribute__((target("avx512f")))
+static inline transfuse_v8d transfuse_exp_quotient8(transfuse_v8d x, double divisor) {
+    const transfuse_v8d shifter = {6755399441055744.0, 6755399441055744.0, 6755399441055744.0, 6755399441055744.0,
+                                   6755399441055744.0, 6755399441055744.0, 6755399441055744.0, 6755399441055744.0};
+    transfuse_v8d q = x / divisor;
+    transfuse_v8d lo = shifter * 0 - 745.5, hi = shifter * 0 + 709.7;
+    transfuse_v8d xc = __builtin_elementwise_min(__builtin_elementwise_max(q, lo), hi);
+    transfuse_v8d t = xc * 1.4426950408889634 + shifter;
+    transfuse_v8d kd = t - shifter;
+    transfuse_v8d r = (xc - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10;
+    transfuse_v8d p = shifter * 0 + 1.0 / 6227020800.0;
+    p = p * r + 1.0 / 479001600.0;
+    p = p * r + 1.0 / 39916800.0;
+    p = p * r + 1.0 / 3628800.0;
+    p = p * r + 1.0 / 362880.0;
+    p = p * r + 1.0 / 40320.0;
+    p = p * r + 1.0 / 5040.0;
+    p = p * r + 1.0 / 720.0;
+    p = p * r + 1.0 / 120.0;
+    p = p * r + 1.0 / 24.0;
+    p = p * r + 1.0 / 6.0;
+    p = p * r + 0.5;
+    p = p * r + 1.0;
+    p = p * r + 1.0;
+    transfuse_v8l k = (transfuse_v8l)t - (transfuse_v8l)shifter;
+    transfuse_v8l k1 = k >> 1, k2 = k - k1;
+    transfuse_v8d s1 = (transfuse_v8d)((k1 + 1023) << 52), s2 = (transfuse_v8d)((k2 + 1023) << 52);
+    transfuse_v8d e = p * s1 * s2;
+    transfuse_v8l underflow = q < -745.2;  // all ones where the result is 0
+    return (transfuse_v8d)((transfuse_v8l)e & ~underflow);
+}
+
+/// `out[j] = exp(x[j] / divisor)` for `n` entries (see `transfuse_exp_quotient8`). AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_exp_quotient_avx512(const double *x, double divisor, double *out, long n) {
+    long j = 0;
+    for (; j + 8 <= n; j += 8) *(transfuse_v8d *)(out + j) = transfuse_exp_quotient8(*(const transfuse_v8d *)(x + j), divisor);
+    if (j < n) {
+        transfuse_v8d tail = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (long l = 0; j + l < n; l++) tail[l] = x[j + l];
+        tail = transfuse_exp_quotient8(tail, divisor);
+        for (long l = 0; j + l < n; l++) out[j + l] = tail[l];
+    }
+}
+
+/// `transfuse_exp_quotient_avx512` rounded to `float`. AVX-512F.
+__attribute__((target("avx512f")))
+static inline void transfuse_exp_quotient_f32_avx512(const double *x, double divisor, float *out, long n) {
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        *(transfuse_v8f *)(out + j) = __builtin_convertvector(transfuse_exp_quotient8(*(const transfuse_v8d *)(x + j), divisor), transfuse_v8f);
+    }
+    if (j < n) {
+        transfuse_v8d tail = {0, 0, 0, 0, 0, 0, 0, 0};
+        for (long l = 0; j + l < n; l++) tail[l] = x[j + l];
+        tail = transfuse_exp_quotient8(tail, divisor);
+        for (long l = 0; j + l < n; l++) out[j + l] = (float)tail[l];
     }
 }
 

@@ -12,7 +12,10 @@ extension Kernels {
     @inline(__always)
     static func exp(_ x: V8) -> V8 {
         let shifter = V8(repeating: 6_755_399_441_055_744.0)  // 1.5·2^52: rounds to an integer
-        let xc = x.clamped(lowerBound: V8(repeating: -745.5), upperBound: V8(repeating: 709.7))
+        // Clamped by lane selects (`clamped(lowerBound:upperBound:)` is not inlined).
+        let lo = V8(repeating: -745.5), hi = V8(repeating: 709.7)
+        let xl = x.replacing(with: lo, where: x .< lo)
+        let xc = xl.replacing(with: hi, where: xl .> hi)
         let t = xc * 1.4426950408889634 + shifter
         let kd = t - shifter
         let r = (xc - kd * 0.6931471803691238) - kd * 1.9082149292705877e-10

@@ -39,6 +39,40 @@ enum Kernels {
         while k < count { y[k] += alpha * x[k]; k += 1 }
     }
 
+    /// `y[k] += x[k]` for `count` elements.
+    @inline(__always)
+    static func add(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, _ count: Int) {
+        var k = 0
+        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
+        let stride = MemoryLayout<Double>.stride
+        while k + 8 <= count {
+            let sum = ry.loadUnaligned(fromByteOffset: k * stride, as: SIMD8<Double>.self)
+                + rx.loadUnaligned(fromByteOffset: k * stride, as: SIMD8<Double>.self)
+            ry.storeBytes(of: sum, toByteOffset: k * stride, as: SIMD8<Double>.self)
+            k += 8
+        }
+        while k < count { y[k] += x[k]; k += 1 }
+    }
+
+    /// `true` when every value is finite and `>= 0` (a vectorised pass; callers locate the
+    /// offending entry with a scalar loop when it is `false`).
+    static func allFiniteNonNegative(_ values: [Double]) -> Bool {
+        values.withUnsafeBufferPointer { buf in
+            let p = UnsafeRawPointer(buf.baseAddress!), count = buf.count
+            var ok = SIMDMask<SIMD8<Int64>>(repeating: true)
+            var k = 0
+            while k + 8 <= count {
+                let x = p.loadUnaligned(fromByteOffset: k * 8, as: SIMD8<Double>.self)
+                // x − x is 0 for finite x and NaN for ±∞ and NaN; NaN fails every comparison.
+                ok .&= (x - x) .== 0 .& (x .>= 0)
+                k += 8
+            }
+            guard all(ok) else { return false }
+            while k < count { let x = buf[k]; if !(x.isFinite && x >= 0) { return false }; k += 1 }
+            return true
+        }
+    }
+
     /// AVX2 + FMA available (x86-64): the double-precision Sinkhorn rows use the C kernels of
     /// the CBLAS shim, which Swift (compiling for baseline x86-64) cannot emit itself.
     /// `TRANSFUSE_NO_AVX2` in the environment turns them (and AVX-512) off.
@@ -126,12 +160,18 @@ enum Kernels {
 /// accumulator of `cols` values, summed in block order, so the result does not depend on which
 /// thread took which block. Every other pass runs the blocks and their rows in reverse order:
 /// the rows read last by one pass are still in the cache for the start of the next one.
+/// The threads are a ``SpinTeam`` that lives as long as the workspace; the accumulators and a
+/// copy of `v` are 64-byte aligned (``AlignedBuffer``).
 final class ScalingWorkspace {
     let threads: Int
     let rows: Int
     let cols: Int
     let blocks: [Range<Int>]
-    var partial: [Double]
+    /// `blocks.count × cols` accumulators, block `b` at `b · cols`.
+    let partial: AlignedBuffer<Double>
+    /// The aligned copy of `v` the pass reads.
+    private let vCopy: AlignedBuffer<Double>
+    private let team: SpinTeam
     /// Next block to hand out during a pass (atomic counter shared by the threads).
     private let ticket: UnsafeMutablePointer<Int>
     private var reversed = false
@@ -141,7 +181,9 @@ final class ScalingWorkspace {
         self.rows = rows
         self.cols = cols
         self.blocks = Kernels.ranges(rows: rows, parts: threads == 1 ? 1 : Swift.max(1, Swift.min(rows, 8 * threads)))
-        self.partial = [Double](repeating: 0, count: blocks.count * cols)
+        self.partial = AlignedBuffer(zeroed: blocks.count * cols)
+        self.vCopy = AlignedBuffer(zeroed: cols)
+        self.team = SpinTeam(size: threads)
         self.ticket = .allocate(capacity: 1)
         ticket.initialize(to: 0)
     }
@@ -151,62 +193,69 @@ final class ScalingWorkspace {
     /// One fused pass over the row-major kernel `k` (`rows × cols`):
     /// `u[i] = rowUpdate(i, k[i,:]·v)` for every row, and `ktu = kᵀ·u` with the new `u`.
     /// Reads `k` once; rows go four at a time through ``KernelElement/dot4`` and
-    /// ``KernelElement/axpy4`` (rows whose `u` is 0 are left out of `ktu`).
-    func pass<E: KernelElement>(kernel k: UnsafePointer<E>, v: UnsafePointer<Double>,
+    /// ``KernelElement/axpy4`` (rows whose `u` is 0 are left out of `ktu`). `ktu[j]` is the sum
+    /// of the blocks' accumulators in block order, whatever the thread count of the team.
+    func pass<E: KernelElement>(kernel k: UnsafePointer<E>, v vIn: UnsafePointer<Double>,
                                 u: UnsafeMutablePointer<Double>, ktu: UnsafeMutablePointer<Double>,
                                 rowUpdate: (Int, Double) -> Double) {
-        let cols = self.cols, blockCount = blocks.count, reversed = self.reversed
+        let cols = self.cols, blockCount = blocks.count, reversed = self.reversed, blocks = self.blocks
         self.reversed.toggle()
         ticket.pointee = 0
         let ticket = self.ticket
-        partial.withUnsafeMutableBufferPointer { buf in
-            let base = buf.baseAddress!
-            Kernels.parallel(threads) { _ in
-                var sums = (0.0, 0.0, 0.0, 0.0), scales = (0.0, 0.0, 0.0, 0.0)
-                func single(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
-                    let row = k + i * cols
-                    let ui = rowUpdate(i, E.dot(row, v, cols))
-                    u[i] = ui
-                    if ui != 0 { E.axpy(ui, row, acc, cols) }
-                }
-                func quad(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
-                    let row = k + i * cols
-                    withUnsafeMutableBytes(of: &sums) { s in
-                        let s = s.baseAddress!.assumingMemoryBound(to: Double.self)
-                        E.dot4(row, cols, v, cols, s)
-                        withUnsafeMutableBytes(of: &scales) { w in
-                            let w = w.baseAddress!.assumingMemoryBound(to: Double.self)
-                            for r in 0..<4 { w[r] = rowUpdate(i + r, s[r]); u[i + r] = w[r] }
-                            if w[0] != 0, w[1] != 0, w[2] != 0, w[3] != 0 {
-                                E.axpy4(w, row, cols, acc, cols)
-                            } else {
-                                for r in 0..<4 where w[r] != 0 { E.axpy(w[r], row + r * cols, acc, cols) }
-                            }
+        let base = partial.baseAddress
+        let v = UnsafePointer(vCopy.baseAddress)
+        vCopy.baseAddress.update(from: vIn, count: cols)
+        team.run { _ in
+            var sums = (0.0, 0.0, 0.0, 0.0), scales = (0.0, 0.0, 0.0, 0.0)
+            func single(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
+                let row = k + i * cols
+                let ui = rowUpdate(i, E.dot(row, v, cols))
+                u[i] = ui
+                if ui != 0 { E.axpy(ui, row, acc, cols) }
+            }
+            func quad(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
+                let row = k + i * cols
+                withUnsafeMutableBytes(of: &sums) { s in
+                    let s = s.baseAddress!.assumingMemoryBound(to: Double.self)
+                    E.dot4(row, cols, v, cols, s)
+                    withUnsafeMutableBytes(of: &scales) { w in
+                        let w = w.baseAddress!.assumingMemoryBound(to: Double.self)
+                        for r in 0..<4 { w[r] = rowUpdate(i + r, s[r]); u[i + r] = w[r] }
+                        if w[0] != 0, w[1] != 0, w[2] != 0, w[3] != 0 {
+                            E.axpy4(w, row, cols, acc, cols)
+                        } else {
+                            for r in 0..<4 where w[r] != 0 { E.axpy(w[r], row + r * cols, acc, cols) }
                         }
                     }
                 }
-                while true {
-                    let t = transfuse_fetch_increment(ticket)
-                    if t >= blockCount { break }
-                    let b = reversed ? blockCount - 1 - t : t
-                    let acc = base + b * cols
-                    acc.initialize(repeating: 0, count: cols)
-                    let range = blocks[b]
-                    let quads = range.count / 4
-                    let tail = (range.lowerBound + 4 * quads)..<range.upperBound
-                    if reversed {
-                        for i in tail.reversed() { single(i, acc) }
-                        for q in stride(from: quads - 1, through: 0, by: -1) { quad(range.lowerBound + 4 * q, acc) }
-                    } else {
-                        for q in 0..<quads { quad(range.lowerBound + 4 * q, acc) }
-                        for i in tail { single(i, acc) }
-                    }
+            }
+            while true {
+                let t = transfuse_fetch_increment(ticket)
+                if t >= blockCount { break }
+                let b = reversed ? blockCount - 1 - t : t
+                let acc = base + b * cols
+                acc.update(repeating: 0, count: cols)
+                let range = blocks[b]
+                let quads = range.count / 4
+                let tail = (range.lowerBound + 4 * quads)..<range.upperBound
+                if reversed {
+                    for i in tail.reversed() { single(i, acc) }
+                    for q in stride(from: quads - 1, through: 0, by: -1) { quad(range.lowerBound + 4 * q, acc) }
+                } else {
+                    for q in 0..<quads { quad(range.lowerBound + 4 * q, acc) }
+                    for i in tail { single(i, acc) }
                 }
             }
-            for j in 0..<cols { ktu[j] = base[j] }
+        }
+        // ktu = Σ_b partial[b] in block order, each member summing its own slice of the columns.
+        let slices = Kernels.ranges(rows: cols, parts: threads)
+        team.run { member in
+            let slice = slices[member]
+            guard !slice.isEmpty else { return }
+            let out = ktu + slice.lowerBound, count = slice.count
+            out.update(from: base + slice.lowerBound, count: count)
             for b in 1..<Swift.max(blockCount, 1) {
-                let acc = base + b * cols
-                for j in 0..<cols { ktu[j] += acc[j] }
+                Kernels.add(base + b * cols + slice.lowerBound, into: out, count)
             }
         }
     }
@@ -214,7 +263,7 @@ final class ScalingWorkspace {
 
 /// Storage types of a Sinkhorn kernel: `Double`, or `Float` to halve the memory traffic
 /// (products and sums are always accumulated in `Double`).
-protocol KernelElement: BinaryFloatingPoint {
+protocol KernelElement: BinaryFloatingPoint, BitwiseCopyable {
     /// `Σₖ x[k]·y[k]` in double precision.
     static func dot(_ x: UnsafePointer<Self>, _ y: UnsafePointer<Double>, _ count: Int) -> Double
     /// `y[k] += alpha·x[k]` in double precision.
@@ -225,6 +274,9 @@ protocol KernelElement: BinaryFloatingPoint {
     /// `y[k] += Σᵣ alpha[r]·x[r·ld + k]` for the four rows `r = 0..<4` starting at `x`.
     static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Self>, _ ld: Int,
                       _ y: UnsafeMutablePointer<Double>, _ count: Int)
+    /// `out[k] = exp(x[k] / divisor)` rounded to `Self`: AVX-512 lanes within 2 ulp of the
+    /// correctly rounded value where available, else the C library's `exp`.
+    static func expQuotient(_ x: UnsafePointer<Double>, divisor: Double, into out: UnsafeMutablePointer<Self>, _ count: Int)
 }
 
 extension KernelElement {
@@ -244,6 +296,14 @@ extension KernelElement {
 }
 
 extension Double: KernelElement {
+    @inline(__always)
+    static func expQuotient(_ x: UnsafePointer<Double>, divisor: Double, into out: UnsafeMutablePointer<Double>, _ count: Int) {
+        #if arch(x86_64)
+        if Kernels.vectorUnit == .avx512 { transfuse_exp_quotient_avx512(x, divisor, out, count); return }
+        #endif
+        for k in 0..<count { out[k] = Foundation.exp(x[k] / divisor) }
+    }
+
     @inline(__always)
     static func dot(_ x: UnsafePointer<Double>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
         #if arch(x86_64)
@@ -274,6 +334,14 @@ extension Double: KernelElement {
 }
 
 extension Float: KernelElement {
+    @inline(__always)
+    static func expQuotient(_ x: UnsafePointer<Double>, divisor: Double, into out: UnsafeMutablePointer<Float>, _ count: Int) {
+        #if arch(x86_64)
+        if Kernels.vectorUnit == .avx512 { transfuse_exp_quotient_f32_avx512(x, divisor, out, count); return }
+        #endif
+        for k in 0..<count { out[k] = Float(Foundation.exp(x[k] / divisor)) }
+    }
+
     @inline(__always)
     static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Double>, _ count: Int) -> Double {
         #if arch(x86_64)

@@ -35,6 +35,7 @@ enum Marginals {
     /// Checks that a cost matrix is non-empty, finite and non-negative.
     static func validateCost(_ cost: Matrix, name: String = "cost matrix") throws {
         guard !cost.isEmpty else { throw TransportError.emptyMatrix(name, rows: cost.rows, cols: cost.cols) }
+        if Kernels.allFiniteNonNegative(cost.storage) { return }
         for (k, x) in cost.storage.enumerated() {
             if !x.isFinite {
                 throw TransportError.nonFinite(name, row: k / cost.cols, col: k % cost.cols, value: x)

@@ -77,8 +77,10 @@ public struct Matrix: Equatable, Sendable {
     /// Column sums (`cols` values).
     public func columnSums() -> [Double] {
         var s = [Double](repeating: 0, count: cols)
-        for i in 0..<rows {
-            for j in 0..<cols { s[j] += storage[i * cols + j] }
+        s.withUnsafeMutableBufferPointer { out in
+            storage.withUnsafeBufferPointer { m in
+                for i in 0..<rows { Kernels.add(m.baseAddress! + i * cols, into: out.baseAddress!, cols) }
+            }
         }
         return s
     }

@@ -11,7 +11,7 @@ extension Sinkhorn {
     struct LogState {
         var alpha: [Double]
         var beta: [Double]
-        var kernel: [Double]
+        var kernel: AlignedBuffer<Double>
     }
 
     func logStabilized(cost: Matrix, a: [Double], b: [Double], note: String?) -> TransportResult {
@@ -20,7 +20,7 @@ extension Sinkhorn {
         let workspace = ScalingWorkspace(rows: n, cols: m, threads: threadCount)
         let logA = a.map { Foundation.log($0) }, logB = b.map { Foundation.log($0) }
         var state = LogState(alpha: [Double](repeating: 0, count: n), beta: [Double](repeating: 0, count: m),
-                             kernel: [Double](repeating: 0, count: n * m))
+                             kernel: AlignedBuffer(zeroed: n * m))
         var u = [Double](repeating: 1, count: n)
         var v = [Double](repeating: 1, count: m)
         var ktu = [Double](repeating: 0, count: m)
@@ -35,13 +35,11 @@ extension Sinkhorn {
             if !exact {
                 let uSaved = u, vSaved = v
                 for j in 0..<m { v[j] = b[j] == 0 ? 0 : b[j] / ktu[j] }
-                state.kernel.withUnsafeBufferPointer { k in
-                    v.withUnsafeBufferPointer { vp in
-                        u.withUnsafeMutableBufferPointer { up in
-                            ktuNext.withUnsafeMutableBufferPointer { out in
-                                workspace.pass(kernel: k.baseAddress!, v: vp.baseAddress!, u: up.baseAddress!, ktu: out.baseAddress!) { i, s in
-                                    a[i] == 0 ? 0 : a[i] / s
-                                }
+                v.withUnsafeBufferPointer { vp in
+                    u.withUnsafeMutableBufferPointer { up in
+                        ktuNext.withUnsafeMutableBufferPointer { out in
+                            workspace.pass(kernel: state.kernel.baseAddress, v: vp.baseAddress!, u: up.baseAddress!, ktu: out.baseAddress!) { i, s in
+                                a[i] == 0 ? 0 : a[i] / s
                             }
                         }
                     }
@@ -79,8 +77,11 @@ extension Sinkhorn {
         }
 
         var plan = Matrix(rows: n, cols: m)
-        for i in 0..<n {
-            for j in 0..<m { plan.storage[i * m + j] = u[i] * state.kernel[i * m + j] * v[j] }
+        let kernel = state.kernel.baseAddress
+        plan.storage.withUnsafeMutableBufferPointer { p in
+            for i in 0..<n {
+                for j in 0..<m { p[i * m + j] = u[i] * kernel[i * m + j] * v[j] }
+            }
         }
         var notes = [String]()
         if let note { notes.append(note) }
@@ -169,19 +170,17 @@ extension Sinkhorn {
         let alpha = state.alpha, beta = state.beta
         var partial = [Double](repeating: 0, count: threads * m)
         cost.storage.withUnsafeBufferPointer { c in
-            state.kernel.withUnsafeMutableBufferPointer { kbuf in
-                partial.withUnsafeMutableBufferPointer { pbuf in
-                    beta.withUnsafeBufferPointer { w in
-                        let k = kbuf.baseAddress!, p = pbuf.baseAddress!, c = c.baseAddress!, w = w.baseAddress!
-                        Kernels.parallel(threads) { t in
-                            for i in ranges[t] {
-                                if alpha[i] == -.infinity {
-                                    (k + i * m).initialize(repeating: 0, count: m)
-                                    continue
-                                }
-                                _ = Kernels.expSum(c + i * m, scale: scale, add: alpha[i], plus: w, m,
-                                                   out: k + i * m, acc: p + t * m)
+            partial.withUnsafeMutableBufferPointer { pbuf in
+                beta.withUnsafeBufferPointer { w in
+                    let k = state.kernel.baseAddress, p = pbuf.baseAddress!, c = c.baseAddress!, w = w.baseAddress!
+                    Kernels.parallel(threads) { t in
+                        for i in ranges[t] {
+                            if alpha[i] == -.infinity {
+                                (k + i * m).update(repeating: 0, count: m)
+                                continue
                             }
+                            _ = Kernels.expSum(c + i * m, scale: scale, add: alpha[i], plus: w, m,
+                                               out: k + i * m, acc: p + t * m)
                         }
                     }
                 }

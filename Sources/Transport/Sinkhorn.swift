@@ -110,7 +110,7 @@ public struct Sinkhorn: Sendable {
         var ktu = [Double](repeating: 0, count: m)
         var ktuNext = [Double](repeating: 0, count: m)
         let inverseA = a.map { 1 / $0 }
-        Self.initialKtU(kernel: kernel, rows: n, cols: m, u: u, into: &ktu)
+        Self.initialKtU(kernel: kernel, workspace: workspace, u: u, into: &ktu)
 
         var iterations = 0
         var converged = false
@@ -124,13 +124,11 @@ public struct Sinkhorn: Sendable {
                 if ktu[j] == 0 { zeroColumn = true }
                 v[j] = b[j] / ktu[j]
             }
-            kernel.withUnsafeBufferPointer { k in
-                v.withUnsafeBufferPointer { vp in
-                    u.withUnsafeMutableBufferPointer { up in
-                        ktuNext.withUnsafeMutableBufferPointer { out in
-                            workspace.pass(kernel: k.baseAddress!, v: vp.baseAddress!, u: up.baseAddress!, ktu: out.baseAddress!) { i, s in
-                                1 / (s * inverseA[i])
-                            }
+            v.withUnsafeBufferPointer { vp in
+                u.withUnsafeMutableBufferPointer { up in
+                    ktuNext.withUnsafeMutableBufferPointer { out in
+                        workspace.pass(kernel: kernel.baseAddress, v: vp.baseAddress!, u: up.baseAddress!, ktu: out.baseAddress!) { i, s in
+                            1 / (s * inverseA[i])
                         }
                     }
                 }
@@ -158,55 +156,67 @@ public struct Sinkhorn: Sendable {
         } else if !converged {
             warning = capWarning()
         }
-        var plan = Matrix(rows: n, cols: m)
-        for i in 0..<n {
-            for j in 0..<m { plan.storage[i * m + j] = u[i] * Double(kernel[i * m + j]) * v[j] }
-        }
+        let plan = Self.plan(kernel: kernel.baseAddress, u: u, v: v, threads: threadCount)
         return TransportResult(plan: plan, cost: cost, b: b, solver: .sinkhorn, iterations: iterations, warning: warning)
     }
 
-    /// `Kᵀ·u` for the first iteration: BLAS `dgemv` for a `Double` kernel (as POT's `K.T @ u`).
-    static func initialKtU<E: KernelElement>(kernel: [E], rows n: Int, cols m: Int, u: [Double], into ktu: inout [Double]) {
-        if let k = kernel as? [Double] {
-            k.withUnsafeBufferPointer { kp in
-                u.withUnsafeBufferPointer { up in
-                    ktu.withUnsafeMutableBufferPointer { out in
-                        BLAS.multiplyVector(kp, rows: n, cols: m, transposed: true, up, into: out)
+    /// The plan `diag(u)·K·diag(v)` (`n × m` for `n = u.count`, `m = v.count`), rows split
+    /// over `threads`.
+    static func plan<E: KernelElement>(kernel k: UnsafePointer<E>, u: [Double], v: [Double], threads: Int) -> Matrix {
+        let n = u.count, m = v.count
+        var plan = Matrix(rows: n, cols: m)
+        let ranges = Kernels.ranges(rows: n, parts: threads)
+        plan.storage.withUnsafeMutableBufferPointer { pbuf in
+            u.withUnsafeBufferPointer { ubuf in
+                v.withUnsafeBufferPointer { vbuf in
+                    let p = pbuf.baseAddress!, u = ubuf.baseAddress!, v = vbuf.baseAddress!
+                    Kernels.parallel(threads) { t in
+                        for i in ranges[t] {
+                            let ui = u[i], row = k + i * m, out = p + i * m
+                            for j in 0..<m { out[j] = ui * Double(row[j]) * v[j] }
+                        }
                     }
                 }
             }
-            return
         }
-        for j in 0..<m { ktu[j] = 0 }
-        kernel.withUnsafeBufferPointer { kp in
-            ktu.withUnsafeMutableBufferPointer { out in
-                for i in 0..<n { E.axpy(u[i], kp.baseAddress! + i * m, out.baseAddress!, m) }
+        return plan
+    }
+
+    /// `Kᵀ·u` for the first iteration: one pass of `workspace` with the row scalings held at `u`
+    /// (the row products the pass also forms are discarded). The team's own pass rather than
+    /// BLAS `dgemv`: OpenBLAS's threads keep spinning for a while after a call, on the cores the
+    /// team is about to use.
+    static func initialKtU<E: KernelElement>(kernel: AlignedBuffer<E>, workspace: ScalingWorkspace, u: [Double], into ktu: inout [Double]) {
+        var scratch = u
+        let zeros = [Double](repeating: 0, count: ktu.count)
+        zeros.withUnsafeBufferPointer { vp in
+            scratch.withUnsafeMutableBufferPointer { up in
+                ktu.withUnsafeMutableBufferPointer { out in
+                    workspace.pass(kernel: kernel.baseAddress, v: vp.baseAddress!, u: up.baseAddress!, ktu: out.baseAddress!) { i, _ in u[i] }
+                }
             }
         }
     }
 
-    /// `K = exp(C / −reg)` (`n × m`, computed as POT does) and whether some row or column of it
-    /// is entirely zero.
-    static func kernel<E: KernelElement>(cost: Matrix, reg: Double, threads: Int, as: E.Type) -> (kernel: [E], underflows: Bool) {
+    /// `K = exp(C / −reg)` (`n × m`, row-major, 64-byte aligned; the quotient as POT forms it,
+    /// its exponential within 2 ulp, ``KernelElement/expQuotient(_:divisor:into:_:)``) and
+    /// whether some row or column of it is entirely zero.
+    static func kernel<E: KernelElement>(cost: Matrix, reg: Double, threads: Int, as: E.Type) -> (kernel: AlignedBuffer<E>, underflows: Bool) {
         let n = cost.rows, m = cost.cols
-        var kernel = [E](repeating: 0, count: n * m)
+        let kernel = AlignedBuffer<E>(uninitialized: n * m)
         let divisor = -reg
         let ranges = Kernels.ranges(rows: n, parts: threads)
         var rowAlive = [Bool](repeating: false, count: n)
         var colAlive = [Bool](repeating: false, count: threads * m)
         cost.storage.withUnsafeBufferPointer { c in
-            kernel.withUnsafeMutableBufferPointer { kbuf in
-                rowAlive.withUnsafeMutableBufferPointer { rbuf in
-                    colAlive.withUnsafeMutableBufferPointer { cbuf in
-                        let k = kbuf.baseAddress!, rows = rbuf.baseAddress!, cols = cbuf.baseAddress!
-                        Kernels.parallel(threads) { t in
-                            for i in ranges[t] {
-                                for j in 0..<m {
-                                    let x = E(Foundation.exp(c[i * m + j] / divisor))
-                                    k[i * m + j] = x
-                                    if x >= E.leastNormalMagnitude { rows[i] = true; cols[t * m + j] = true }
-                                }
-                            }
+            rowAlive.withUnsafeMutableBufferPointer { rbuf in
+                colAlive.withUnsafeMutableBufferPointer { cbuf in
+                    let k = kernel.baseAddress, rows = rbuf.baseAddress!, cols = cbuf.baseAddress!
+                    Kernels.parallel(threads) { t in
+                        for i in ranges[t] {
+                            let row = c.baseAddress! + i * m, out = k + i * m
+                            E.expQuotient(row, divisor: divisor, into: out, m)
+                            for j in 0..<m where out[j] >= E.leastNormalMagnitude { rows[i] = true; cols[t * m + j] = true }
                         }
                     }
                 }

@@ -29,8 +29,9 @@ public struct TransportResult: Sendable {
 extension TransportResult {
     /// Builds a result, computing the cost `Σ P ∘ C` and the marginal error.
     init(plan: Matrix, cost: Matrix, b: [Double], solver: Solver, iterations: Int, warning: String? = nil) {
-        var total = 0.0
-        for k in 0..<plan.storage.count where plan.storage[k] != 0 { total += plan.storage[k] * cost.storage[k] }
+        let total = plan.storage.withUnsafeBufferPointer { p in
+            cost.storage.withUnsafeBufferPointer { c in Kernels.dot(p.baseAddress!, c.baseAddress!, p.count) }
+        }
         self.init(plan: plan, cost: total, solver: solver, iterations: iterations,
                   marginalError: Marginals.columnError(plan: plan, b: b), warning: warning)
     }
