@@ -117,13 +117,14 @@ enum Kernels {
         }
     }
 
-    /// `acc[k] += Σᵣ a[r]·k[r·ld + k]` for the four rows `r = 0..<4` starting at `k`, with `unit`.
+    /// `acc[k] += Σᵣ a[r]·k[r·ld + k]` for the four rows `r = 0..<4` starting at `k`, with `unit`;
+    /// the AVX-512 kernel also prefetches the first KiB of the four rows at `next`, if given.
     @inline(__always)
     static func axpy4(_ unit: VectorUnit, _ a: UnsafePointer<Double>, _ k: UnsafePointer<Double>, _ ld: Int,
-                      _ acc: UnsafeMutablePointer<Double>, _ count: Int) {
+                      _ acc: UnsafeMutablePointer<Double>, _ count: Int, next: UnsafePointer<Double>? = nil) {
         switch unit {
         #if arch(x86_64)
-        case .avx512: transfuse_axpy4_avx512(a, k, ld, acc, count)
+        case .avx512: transfuse_axpy4_avx512(a, k, ld, acc, count, next)
         case .avx2: transfuse_axpy4_avx2(a, k, ld, acc, count)
         #endif
         default:
@@ -213,7 +214,7 @@ final class ScalingWorkspace {
                 u[i] = ui
                 if ui != 0 { E.axpy(ui, row, acc, cols) }
             }
-            func quad(_ i: Int, _ acc: UnsafeMutablePointer<Double>) {
+            func quad(_ i: Int, _ acc: UnsafeMutablePointer<Double>, next: UnsafePointer<E>?) {
                 let row = k + i * cols
                 withUnsafeMutableBytes(of: &sums) { s in
                     let s = s.baseAddress!.assumingMemoryBound(to: Double.self)
@@ -222,7 +223,7 @@ final class ScalingWorkspace {
                         let w = w.baseAddress!.assumingMemoryBound(to: Double.self)
                         for r in 0..<4 { w[r] = rowUpdate(i + r, s[r]); u[i + r] = w[r] }
                         if w[0] != 0, w[1] != 0, w[2] != 0, w[3] != 0 {
-                            E.axpy4(w, row, cols, acc, cols)
+                            E.axpy4(w, row, cols, acc, cols, next: next)
                         } else {
                             for r in 0..<4 where w[r] != 0 { E.axpy(w[r], row + r * cols, acc, cols) }
                         }
@@ -240,9 +241,13 @@ final class ScalingWorkspace {
                 let tail = (range.lowerBound + 4 * quads)..<range.upperBound
                 if reversed {
                     for i in tail.reversed() { single(i, acc) }
-                    for q in stride(from: quads - 1, through: 0, by: -1) { quad(range.lowerBound + 4 * q, acc) }
+                    for q in stride(from: quads - 1, through: 0, by: -1) {
+                        quad(range.lowerBound + 4 * q, acc, next: q > 0 ? k + (range.lowerBound + 4 * (q - 1)) * cols : nil)
+                    }
                 } else {
-                    for q in 0..<quads { quad(range.lowerBound + 4 * q, acc) }
+                    for q in 0..<quads {
+                        quad(range.lowerBound + 4 * q, acc, next: q + 1 < quads ? k + (range.lowerBound + 4 * (q + 1)) * cols : nil)
+                    }
                     for i in tail { single(i, acc) }
                 }
             }
@@ -271,9 +276,10 @@ protocol KernelElement: BinaryFloatingPoint, BitwiseCopyable {
     /// `out[r] = Σₖ x[r·ld + k]·y[k]` for the four rows `r = 0..<4` starting at `x`.
     static func dot4(_ x: UnsafePointer<Self>, _ ld: Int, _ y: UnsafePointer<Double>, _ count: Int,
                      _ out: UnsafeMutablePointer<Double>)
-    /// `y[k] += Σᵣ alpha[r]·x[r·ld + k]` for the four rows `r = 0..<4` starting at `x`.
+    /// `y[k] += Σᵣ alpha[r]·x[r·ld + k]` for the four rows `r = 0..<4` starting at `x`; `next`,
+    /// when given, is where the next four rows start (a prefetch hint, never read as data).
     static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Self>, _ ld: Int,
-                      _ y: UnsafeMutablePointer<Double>, _ count: Int)
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int, next: UnsafePointer<Self>?)
     /// `out[k] = exp(x[k] / divisor)` rounded to `Self`: AVX-512 lanes within 2 ulp of the
     /// correctly rounded value where available, else the C library's `exp`.
     static func expQuotient(_ x: UnsafePointer<Double>, divisor: Double, into out: UnsafeMutablePointer<Self>, _ count: Int)
@@ -290,8 +296,15 @@ extension KernelElement {
     /// Four single-row axpys.
     @inline(__always)
     static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Self>, _ ld: Int,
-                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int, next: UnsafePointer<Self>?) {
         for r in 0..<4 { axpy(alpha[r], x + r * ld, y, count) }
+    }
+
+    /// ``axpy4(_:_:_:_:_:next:)`` without a prefetch hint.
+    @inline(__always)
+    static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Self>, _ ld: Int,
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+        axpy4(alpha, x, ld, y, count, next: nil)
     }
 }
 
@@ -328,8 +341,8 @@ extension Double: KernelElement {
 
     @inline(__always)
     static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Double>, _ ld: Int,
-                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
-        Kernels.axpy4(Kernels.vectorUnit, alpha, x, ld, y, count)
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int, next: UnsafePointer<Double>?) {
+        Kernels.axpy4(Kernels.vectorUnit, alpha, x, ld, y, count, next: next)
     }
 }
 
@@ -387,9 +400,9 @@ extension Float: KernelElement {
 
     @inline(__always)
     static func axpy4(_ alpha: UnsafePointer<Double>, _ x: UnsafePointer<Float>, _ ld: Int,
-                      _ y: UnsafeMutablePointer<Double>, _ count: Int) {
+                      _ y: UnsafeMutablePointer<Double>, _ count: Int, next: UnsafePointer<Float>?) {
         #if arch(x86_64)
-        if Kernels.vectorUnit == .avx512 { transfuse_axpy4_f32_avx512(alpha, x, ld, y, count); return }
+        if Kernels.vectorUnit == .avx512 { transfuse_axpy4_f32_avx512(alpha, x, ld, y, count, next); return }
         #endif
         for r in 0..<4 { axpy(alpha[r], x + r * ld, y, count) }
     }
