@@ -2,7 +2,7 @@ import NamingSchemes
 import Transport
 
 /// Every setting of a fusion run. Defaults are Transfuse's (weights alignment, exact EMD,
-/// `mean` residual policy, separate Q/K maps, cross-head maps, barycentric scaling, class
+/// `mean` residual policy, separate Q/K maps, cross-head maps, `auto` map scaling, class
 /// token aligned by the stream map after the embeddings); `FusionOptions.reference` gives the
 /// paper's example YAML under `compat: reference`.
 public struct FusionOptions: Sendable, Equatable {
@@ -28,8 +28,11 @@ public struct FusionOptions: Sendable, Equatable {
     /// `heads`: maps over all channels at once, or heads matched first then channels within.
     public enum Heads: String, Sendable, CaseIterable { case cross, within }
     /// `transport_scaling`: `reference` multiplies the plan by the source width on both sides;
-    /// `barycentric` normalises anchor columns (output side) and source rows (input side).
-    public enum Scaling: String, Sendable, CaseIterable { case barycentric, reference }
+    /// `barycentric` normalises anchor columns (output side) and source rows (input side);
+    /// `auto` is barycentric except on the output side of a map whose source is wider than the
+    /// anchor, where it keeps the reference's sum (an anchor channel receives the full weight of
+    /// the `n0/n1` source channels folded into it). For equal widths `auto` is `barycentric`.
+    public enum Scaling: String, Sendable, CaseIterable { case auto, barycentric, reference }
     /// `cls_alignment`: the ViT class token's map.
     public enum ClassToken: String, Sendable, CaseIterable {
         /// Its own map from its (normalised, in weight mode) values, as the paper's code does.
@@ -64,7 +67,7 @@ public struct FusionOptions: Sendable, Equatable {
     public var residualPolicy: ResidualPolicy = .mean
     public var qkFusion: QKFusion = .separate
     public var heads: Heads = .cross
-    public var scaling: Scaling = .barycentric
+    public var scaling: Scaling = .auto
     public var classToken: ClassToken = .stream
     public var compat: Compat = .transfuse
     /// `stream_alignment` (Transfuse key).
@@ -143,7 +146,7 @@ public struct FusionOptions: Sendable, Equatable {
     /// One line per setting, for `--help` and logs.
     public static let defaultsDescription = """
         Defaults: --method ot, --alignment weights (fusion.type wts), --solver emd (sinkhorn_reg 0.08 when \
-        --solver sinkhorn), resid_policy mean, qk_fusion separate, heads cross, transport_scaling barycentric, \
+        --solver sinkhorn), resid_policy mean, qk_fusion separate, heads cross, transport_scaling auto, \
         cls_alignment stream, stream_alignment per_layer, compat transfuse, wts.norm true, gnd_metric euclidean / norm max / not squared / \
         no clip, acts.num_samples 200 with std (then center, norm), --weights: the anchor 1/2 and the others \
         equal shares (uniform for two models and for --method vanilla), --anchor 0; every fuse_* switch on. \

@@ -59,7 +59,7 @@ extension TransportMap {
             return .dense(side == .input ? inputSide(scaling) : outputSide(scaling))
         }
         var scaled = entries
-        if scaling == .barycentric {
+        if normalizes(side, scaling) {
             // Sums in the order of `Matrix.rowSums` / `columnSums` (zeros add nothing).
             var sums = [Double](repeating: 0, count: side == .input ? rows : cols)
             for e in entries { sums[side == .input ? e.row : e.col] += e.value }

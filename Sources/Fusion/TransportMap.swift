@@ -8,7 +8,9 @@ import Transport
 /// source channel's weight moves entirely onto its anchor channels); the output side, `T` with
 /// each anchor column scaled to sum to 1 (an anchor channel becomes the barycentre of its
 /// source channels). For equal widths and exact marginals both equal `T`; with
-/// ``FusionOptions/Scaling/reference`` both sides use `T` as the reference code does.
+/// ``FusionOptions/Scaling/reference`` both sides use `T` as the reference code does; with
+/// ``FusionOptions/Scaling/auto`` the output side keeps `T` when the source is wider
+/// (`n0 > n1`) and is barycentric otherwise.
 public struct TransportMap: Sendable {
     /// `n0 × n1`, reference scaling.
     public var matrix: Matrix
@@ -34,7 +36,7 @@ public struct TransportMap: Sendable {
 
     /// The matrix that aligns an input axis (`W0 · T`).
     func inputSide(_ scaling: FusionOptions.Scaling) -> Matrix {
-        guard scaling == .barycentric else { return matrix }
+        guard normalizes(.input, scaling) else { return matrix }
         var m = matrix
         for (i, s) in matrix.rowSums().enumerated() where s > 0 {
             for j in 0..<m.cols { m.storage[i * m.cols + j] /= s }
@@ -44,13 +46,22 @@ public struct TransportMap: Sendable {
 
     /// The matrix that aligns an output axis (`Tᵀ · W0`, `vᵀ · T`).
     func outputSide(_ scaling: FusionOptions.Scaling) -> Matrix {
-        guard scaling == .barycentric else { return matrix }
+        guard normalizes(.output, scaling) else { return matrix }
         var m = matrix
         let sums = matrix.columnSums()
         for i in 0..<m.rows {
             for j in 0..<m.cols where sums[j] > 0 { m.storage[i * m.cols + j] /= sums[j] }
         }
         return m
+    }
+
+    /// Whether `side` is normalised (barycentric) under `scaling`, or keeps `T` as it is.
+    func normalizes(_ side: Side, _ scaling: FusionOptions.Scaling) -> Bool {
+        switch scaling {
+        case .barycentric: return true
+        case .reference: return false
+        case .auto: return side == .input || rows <= cols
+        }
     }
 
     /// `Σ cᵢ·Tᵢ` (the residual policies are linear in the maps).

@@ -22,7 +22,7 @@ struct FuseCommand: ParsableCommand {
             --config takes the paper's experiment YAML unchanged (its fusion: section; other sections \
             are ignored) plus Transfuse's keys in the same section: compat (transfuse | reference: \
             reproduce the paper's code, quirks included), heads (cross | within), transport_scaling \
-            (barycentric | reference), cls_alignment (stream | values | reference), stream_alignment \
+            (auto | barycentric | reference), cls_alignment (stream | values | reference), stream_alignment \
             (per_layer | global: one map for the whole residual stream) with stream_rounds. Flags win over the file.
 
             Examples:
