@@ -74,21 +74,22 @@ SCHEDULES = {
     "cos-12ep-2e-4": dict(epochs=12, lr=2e-4, warmup=1, shape="cosine"),
     "cos-12ep-1e-3": dict(epochs=12, lr=1e-3, warmup=1, shape="cosine"),
     "cos-30ep-5e-4": dict(epochs=30, lr=5e-4, warmup=1, shape="cosine"),
+    "cos-60ep-5e-4": dict(epochs=60, lr=5e-4, warmup=1, shape="cosine"),
 }
-FUSIONS = {"ab": ("a", "b"), "abc": ("a", "b", "c"), "ab-data": ("a", "b")}
+FUSIONS = {"ab": ("a", "b"), "abc": ("a", "b", "c"), "ab-data": ("a", "b"), "abc-data": ("a", "b", "c")}
 # Flags of `transfuse fuse` that define a fusion variant (before any --fuse-option): "ab-data"
 # is the pair fused with calibration data (Sinkhorn + the REPAIR correction by default).
-FUSE_ARGS = {"ab-data": ["--data", "Samples/data/digits-calib.h5"]}
+FUSE_ARGS = {"ab-data": ["--data", "Samples/data/digits-calib.h5"], "abc-data": ["--data", "Samples/data/digits-calib.h5"]}
 # What runs by default (--schedules overrides it for every fusion): the pair gets every
 # schedule; the three-model fusion the longest one only (time); the data-aware pair two.
-DEFAULT_SCHEDULES = {"ab": list(SCHEDULES), "abc": ["cos-30ep-5e-4"],
-                     "ab-data": ["cos-30ep-5e-4", "cos-12ep-1e-3"]}
+DEFAULT_SCHEDULES = {"ab": ["cos-12ep-2e-4", "cos-12ep-1e-3", "cos-30ep-5e-4"], "abc": ["cos-30ep-5e-4"],
+                     "ab-data": ["cos-30ep-5e-4", "cos-12ep-1e-3", "cos-60ep-5e-4"], "abc-data": ["cos-30ep-5e-4"]}
 SEEDS = (0, 1, 2)
 EVAL_EVERY = 22              # steps (one epoch)
 SCRATCH_SEED_OFFSET = 1000   # scratch init seed = SCRATCH_SEED_OFFSET + finetuning seed
 PLOT_SCHEDULE = "cos-30ep-5e-4"   # the schedule the PNG curves show (all are in results.json)
 PLOTS = {"ab": REPO / "docs" / "finetune-curve.png", "abc": REPO / "docs" / "finetune-curve-abc.png"}
-PLOT_VARIANTS = {"ab": {"fused, --data": "ab-data"}}   # extra fused curves in a plot
+PLOT_VARIANTS = {"ab": {"fused, --data": "ab-data"}, "abc": {"fused, --data": "abc-data"}}   # extra fused curves in a plot
 
 
 def log(msg: str) -> None:
