@@ -76,13 +76,7 @@ extension Sinkhorn {
             }
         }
 
-        var plan = Matrix(rows: n, cols: m)
-        let kernel = state.kernel.baseAddress
-        plan.storage.withUnsafeMutableBufferPointer { p in
-            for i in 0..<n {
-                for j in 0..<m { p[i * m + j] = u[i] * kernel[i * m + j] * v[j] }
-            }
-        }
+        let plan = Self.plan(kernel: state.kernel.baseAddress, u: u, v: v, threads: threadCount)
         var notes = [String]()
         if let note { notes.append(note) }
         if recoveries > 0 { notes.append("\(recoveries) iteration(s) redone exactly in the log domain after underflow") }
