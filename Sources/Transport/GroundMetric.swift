@@ -91,11 +91,12 @@ public struct GroundMetric: Sendable, Equatable {
         case .none:
             break
         case .unitNorm:
-            for i in 0..<x.rows {
-                var s = 0.0
-                for v in x.row(i) { s += v * v }
-                let scale = 1 / (s.squareRoot() + 1e-9)
-                for j in 0..<x.cols { out.storage[i * x.cols + j] = x.storage[i * x.cols + j] * scale }
+            let norms = Self.squaredNorms(x), n = x.cols
+            out.storage.withUnsafeMutableBufferPointer { o in
+                for i in 0..<x.rows {
+                    let scale = 1 / (norms[i].squareRoot() + 1e-9)
+                    for j in 0..<n { o[i * n + j] *= scale }
+                }
             }
         case .globalMax:
             let d = (x.storage.max() ?? 0) + 1e-9
@@ -113,22 +114,38 @@ public struct GroundMetric: Sendable, Equatable {
     static func euclidean(_ x: Matrix, _ y: Matrix, squared: Bool) -> Matrix {
         var g = BLAS.multiplyTransposed(x, y)
         let nx = squaredNorms(x), ny = squaredNorms(y)
-        let d = x.cols
-        for i in 0..<x.rows {
-            for j in 0..<y.rows {
-                let k = i * y.rows + j
-                let scale = nx[i] + ny[j]
-                var d2 = scale - 2 * g.storage[k]
-                if d2 < 1e-8 * scale {
-                    var s = 0.0
-                    for t in 0..<d {
-                        let diff = x.storage[i * d + t] - y.storage[j * d + t]
-                        s += diff * diff
+        let d = x.cols, m = y.rows
+        let threads = Kernels.threadCount(requested: nil, elements: x.rows * m)
+        let ranges = Kernels.ranges(rows: x.rows, parts: threads)
+        g.storage.withUnsafeMutableBufferPointer { gbuf in
+            x.storage.withUnsafeBufferPointer { xbuf in
+                y.storage.withUnsafeBufferPointer { ybuf in
+                    nx.withUnsafeBufferPointer { nxb in
+                        ny.withUnsafeBufferPointer { nyb in
+                            let g = gbuf.baseAddress!, xs = xbuf.baseAddress!, ys = ybuf.baseAddress!
+                            let nx = nxb.baseAddress!, ny = nyb.baseAddress!
+                            Kernels.parallel(threads) { t in
+                                for i in ranges[t] {
+                                    let row = g + i * m
+                                    for j in 0..<m {
+                                        let scale = nx[i] + ny[j]
+                                        var d2 = scale - 2 * row[j]
+                                        if d2 < 1e-8 * scale {
+                                            var s = 0.0
+                                            for t in 0..<d {
+                                                let diff = xs[i * d + t] - ys[j * d + t]
+                                                s += diff * diff
+                                            }
+                                            d2 = s
+                                        }
+                                        d2 = Swift.max(d2, 0)
+                                        row[j] = squared ? d2 : d2.squareRoot()
+                                    }
+                                }
+                            }
+                        }
                     }
-                    d2 = s
                 }
-                d2 = Swift.max(d2, 0)
-                g.storage[k] = squared ? d2 : d2.squareRoot()
             }
         }
         return g
@@ -162,7 +179,7 @@ public struct GroundMetric: Sendable, Equatable {
             for k in c.storage.indices { c.storage[k] = Foundation.log1p(c.storage[k]) }
             return
         case .max:
-            divisor = c.storage.max() ?? 0
+            divisor = Kernels.maximum(c.storage)
         case .median:
             let sorted = c.storage.sorted()
             divisor = sorted[(sorted.count - 1) / 2]
@@ -172,7 +189,9 @@ public struct GroundMetric: Sendable, Equatable {
         guard divisor > 0, divisor.isFinite else {
             throw TransportError.undefinedMetric("normalisation '\(norm.rawValue)' divides by \(divisor) (matrix \(c.shapeDescription)); choose norm 'none' or 'log' for such features")
         }
-        for k in c.storage.indices { c.storage[k] /= divisor }
+        c.storage.withUnsafeMutableBufferPointer { p in
+            for k in p.indices { p[k] /= divisor }
+        }
     }
 
     // MARK: - Checks
@@ -183,13 +202,13 @@ public struct GroundMetric: Sendable, Equatable {
 
     static func checkFeatures(_ x: Matrix, name: String) throws {
         guard !x.isEmpty else { throw TransportError.emptyMatrix(name, rows: x.rows, cols: x.cols) }
-        if let k = x.storage.firstIndex(where: { !$0.isFinite }) {
+        if !Kernels.allFinite(x.storage), let k = x.storage.firstIndex(where: { !$0.isFinite }) {
             throw TransportError.nonFinite(name, row: k / x.cols, col: k % x.cols, value: x.storage[k])
         }
     }
 
     static func sanityCheck(_ c: Matrix, step: String) throws {
-        if let k = c.storage.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
+        if !Kernels.allFiniteNonNegative(c.storage), let k = c.storage.firstIndex(where: { !($0 >= 0) || !$0.isFinite }) {
             throw TransportError.undefinedMetric("after \(step), entry [\(k / c.cols), \(k % c.cols)] of \(c.shapeDescription) is \(c.storage[k])")
         }
     }

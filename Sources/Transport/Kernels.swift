@@ -73,6 +73,41 @@ enum Kernels {
         }
     }
 
+    /// `true` when every value is finite (vectorised; see ``allFiniteNonNegative(_:)``).
+    static func allFinite(_ values: [Double]) -> Bool {
+        values.withUnsafeBufferPointer { buf in
+            let p = UnsafeRawPointer(buf.baseAddress!), count = buf.count
+            var ok = SIMDMask<SIMD8<Int64>>(repeating: true)
+            var k = 0
+            while k + 8 <= count {
+                let x = p.loadUnaligned(fromByteOffset: k * 8, as: SIMD8<Double>.self)
+                ok .&= (x - x) .== 0
+                k += 8
+            }
+            guard all(ok) else { return false }
+            while k < count { if !buf[k].isFinite { return false }; k += 1 }
+            return true
+        }
+    }
+
+    /// The largest of `values` (`0` when empty), which must hold no NaN.
+    static func maximum(_ values: [Double]) -> Double {
+        values.withUnsafeBufferPointer { buf in
+            guard let base = buf.baseAddress, !buf.isEmpty else { return 0 }
+            let p = UnsafeRawPointer(base), count = buf.count
+            var m = SIMD8<Double>(repeating: -.infinity)
+            var k = 0
+            while k + 8 <= count {
+                let x = p.loadUnaligned(fromByteOffset: k * 8, as: SIMD8<Double>.self)
+                m = m.replacing(with: x, where: x .> m)  // (pointwiseMax is not inlined)
+                k += 8
+            }
+            var result = m.max()
+            while k < count { result = Swift.max(result, buf[k]); k += 1 }
+            return result
+        }
+    }
+
     /// AVX2 + FMA available (x86-64): the double-precision Sinkhorn rows use the C kernels of
     /// the CBLAS shim, which Swift (compiling for baseline x86-64) cannot emit itself.
     /// `TRANSFUSE_NO_AVX2` in the environment turns them (and AVX-512) off.
