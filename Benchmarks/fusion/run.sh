@@ -6,6 +6,7 @@
 #   TRANSFUSE = the release binary)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Benchmarks/openblas-env.sh  # OpenBLAS's own kernels unless KEEP_OPENBLAS_CORETYPE=1
 RUNS=${1:-1}
 PAPER=${TRANSFORMER_FUSION_DIR:-/work/paper-code}
 PAPER_PYTHON=${PAPER_PYTHON:-.venv-paper/bin/python}

@@ -13,6 +13,7 @@
 #              THREADS (default 2: OPENBLAS_NUM_THREADS for Transfuse, torch.set_num_threads for PyTorch).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Benchmarks/openblas-env.sh  # OpenBLAS's own kernels unless KEEP_OPENBLAS_CORETYPE=1
 
 ROUNDS=3
 BATCH=32

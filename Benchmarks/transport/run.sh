@@ -5,14 +5,14 @@
 #
 # For each problem, bench_pot.py draws the cost matrix (fixed seed), saves it as raw float64 and
 # times POT; then TransportBench (release build) times Transfuse on the same file. Both sides
-# get OPENBLAS_NUM_THREADS (default 2). POT runs with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset
-# (they slow numpy's newer OpenBLAS); the Swift side keeps them (Debian's OpenBLAS 0.3.21 needs
-# them on this CPU). Prints the JSON of both sides, then a Markdown table of medians and ratios.
+# get OPENBLAS_NUM_THREADS (default 2) and OpenBLAS's own kernel choice (Benchmarks/openblas-env.sh).
+# Prints the JSON of both sides, then a Markdown table of medians and ratios.
 #
 # Environment: PYTHON (a Python with numpy + POT; default .venv-bench, else .venv-fixtures),
 #              SCRATCH (SwiftPM scratch path, default .build-bench), OPENBLAS_NUM_THREADS.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source Benchmarks/openblas-env.sh
 
 RUNS=3
 ONLY="emd-1536,emd-1536x768,emd-3072,emd-3072-d768,emd-1024-marginals,sinkhorn-1536,sinkhorn-3072,sinkhorn_log-1024-reg0.05,sinkhorn_log-1024-reg0.001"
@@ -40,7 +40,7 @@ for name in "${NAMES[@]}"; do
     dir="$WORK/$name"
     mkdir -p "$dir"
     echo "== $name" >&2
-    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS="$THREADS" \
+    OPENBLAS_NUM_THREADS="$THREADS" \
         "$PYTHON" Benchmarks/transport/bench_pot.py "$dir" --runs "$RUNS" --only "$name" 2>/dev/null > "$dir/pot.json"
     OPENBLAS_NUM_THREADS="$THREADS" "$BENCH" "$dir" --runs "$RUNS" > "$dir/transfuse.json"
     rm -f "$dir"/*.f64
