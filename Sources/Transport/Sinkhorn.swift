@@ -227,6 +227,6 @@ public struct Sinkhorn: Sendable {
     }
 
     func capWarning() -> String {
-        "Sinkhorn did not converge in \(maxIterations) iterations (stop threshold \(stopThreshold)); increase maxIterations or reg"
+        "Sinkhorn did not converge in \(maxIterations) iterations (stop threshold \(stopThreshold)); raise the iteration cap or the regularisation"
     }
 }
