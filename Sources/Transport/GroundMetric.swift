@@ -196,8 +196,16 @@ public struct GroundMetric: Sendable, Equatable {
 
     // MARK: - Checks
 
+    /// `‖xᵢ‖²` per row, each summed in column order.
     static func squaredNorms(_ x: Matrix) -> [Double] {
-        (0..<x.rows).map { i in x.row(i).reduce(0) { $0 + $1 * $1 } }
+        let n = x.cols
+        return x.storage.withUnsafeBufferPointer { p in
+            (0..<x.rows).map { i in
+                var s = 0.0
+                for j in 0..<n { s += p[i * n + j] * p[i * n + j] }
+                return s
+            }
+        }
     }
 
     static func checkFeatures(_ x: Matrix, name: String) throws {
