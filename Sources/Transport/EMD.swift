@@ -50,7 +50,19 @@ public enum EMD {
             }
             for j in 0..<m { plan[sigma[j], j] += cell }
         }
-        return TransportResult(plan: plan, cost: cost, b: b, solver: .emdAssignment, iterations: size)
+        // Cost and marginal error from the `size` non-zero entries (each row `i` or column `j`
+        // with its partner in `sigma`), not from passes over the dense plan.
+        var total = 0.0
+        var columnSums = [Double](repeating: 0, count: m)
+        for k in 0..<size {
+            let (i, j) = n >= m ? (k, sigma[k]) : (sigma[k], k)
+            total += cell * cost[i, j]
+            columnSums[j] += cell
+        }
+        var error = 0.0
+        for j in 0..<m { error += (columnSums[j] - b[j]) * (columnSums[j] - b[j]) }
+        return TransportResult(plan: plan, cost: total, solver: .emdAssignment, iterations: size,
+                               marginalError: error.squareRoot(), warning: nil)
     }
 
     /// General marginals: network simplex.
