@@ -15,6 +15,8 @@ struct OTCommand: ParsableCommand {
             exp(-C/reg) underflows. Marginal files name a dataset as FILE.h5:NAME; without \
             :NAME the dataset `a` (or `b`), or the file's only dataset, is used.
 
+            Sinkhorn options: --precision mixed stores the kernel exp(-C/reg) as float32 (sums             stay float64): half the memory traffic per iteration, about 1.6× faster on large             problems, plans within about 5e-8 of the largest entry of the double-precision one.             --domain log forces the log-stabilised iteration (same iterates as POT's             sinkhorn_log), standard never switches to it. --threads sets the worker threads             (default: all cores; results depend on the count in the last bits only).
+
             Exit status: 0 on success (also when Sinkhorn reaches its iteration cap: a warning \
             is printed), 1 on bad input (non-finite or negative costs, empty matrix, marginals \
             of the wrong length, negative or of different totals) or unreadable files.
@@ -23,6 +25,7 @@ struct OTCommand: ParsableCommand {
               transfuse ot cost.h5 --dataset layer3 --solver emd --json
               transfuse ot cost.h5 --solver sinkhorn --reg 0.05 --output plan.h5
               transfuse ot cost.h5 --a weights.h5:a --b weights.h5:b
+              transfuse ot cost.h5 --solver sinkhorn --reg 0.001 --domain log --json
             """
     )
 
@@ -48,6 +51,15 @@ struct OTCommand: ParsableCommand {
     @Option(name: .customLong("stop-threshold"), help: "Sinkhorn stop threshold on ‖colsum(P) − b‖₂ (POT's stopThr).")
     var stopThreshold: Double = 1e-9
 
+    @Option(help: "Sinkhorn kernel storage: double, or mixed (float32 kernel, float64 sums).")
+    var precision: Sinkhorn.Precision = .double
+
+    @Option(help: "Sinkhorn iteration: automatic (log-stabilised when the kernel underflows), standard or log.")
+    var domain: Sinkhorn.Domain = .automatic
+
+    @Option(help: "Sinkhorn worker threads (default: all cores).")
+    var threads: Int?
+
     @Option(help: "Source marginal a (n values): FILE.h5[:DATASET].")
     var a: String?
 
@@ -69,6 +81,10 @@ struct OTCommand: ParsableCommand {
         guard stopThreshold >= 0, stopThreshold.isFinite else {
             throw ValidationError("--stop-threshold must be a finite number ≥ 0")
         }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if solver == .emd, precision != .double || domain != .automatic || threads != nil {
+            throw ValidationError("--precision, --domain and --threads apply to --solver sinkhorn only")
+        }
     }
 
     func run() throws {
@@ -82,7 +98,8 @@ struct OTCommand: ParsableCommand {
             case .emd:
                 result = try EMD.solve(cost: problem.cost, a: problem.a, b: problem.b)
             case .sinkhorn:
-                result = try Sinkhorn(reg: reg, maxIterations: maxIter, stopThreshold: stopThreshold)
+                result = try Sinkhorn(reg: reg, maxIterations: maxIter, stopThreshold: stopThreshold,
+                                      domain: domain, precision: precision, threads: threads)
                     .solve(cost: problem.cost, a: problem.a, b: problem.b)
             }
             let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
@@ -91,7 +108,8 @@ struct OTCommand: ParsableCommand {
             }
             if let warning = result.warning { StandardError.line("Warning: \(warning)") }
             let report = OTReport(result: result, seconds: seconds, source: problem.description,
-                                  reg: solver == .sinkhorn ? reg : nil)
+                                  reg: solver == .sinkhorn ? reg : nil,
+                                  precision: solver == .sinkhorn ? precision.rawValue : nil)
             if json {
                 try JSONOutput.print(report)
             } else {
@@ -123,9 +141,11 @@ struct OTReport: Encodable {
     let rows: Int
     let cols: Int
     let reg: Double?
+    /// Sinkhorn's kernel storage (`double` or `mixed`); absent for EMD.
+    let precision: String?
     let source: String
 
-    init(result: TransportResult, seconds: Double, source: String, reg: Double?) {
+    init(result: TransportResult, seconds: Double, source: String, reg: Double?, precision: String?) {
         cost = result.cost
         self.seconds = seconds
         iterations = result.iterations
@@ -135,18 +155,19 @@ struct OTReport: Encodable {
         rows = result.plan.rows
         cols = result.plan.cols
         self.reg = reg
+        self.precision = precision
         self.source = source
     }
 
     enum CodingKeys: String, CodingKey {
-        case cost, seconds, iterations, solver, warning, rows, cols, reg, source
+        case cost, seconds, iterations, solver, warning, rows, cols, reg, precision, source
         case marginalError = "marginal_error"
     }
 
     var text: String {
         var lines = [
             "\(source): \(rows) × \(cols)",
-            "solver          \(solver)" + (reg.map { " (reg \($0))" } ?? ""),
+            "solver          \(solver)" + (reg.map { " (reg \($0)" + (precision == "mixed" ? ", float32 kernel)" : ")") } ?? ""),
             "cost            \(cost)",
             "iterations      \(iterations)",
             "marginal error  \(marginalError)",
@@ -156,3 +177,6 @@ struct OTReport: Encodable {
         return lines.joined(separator: "\n")
     }
 }
+
+extension Sinkhorn.Precision: ExpressibleByArgument {}
+extension Sinkhorn.Domain: ExpressibleByArgument {}

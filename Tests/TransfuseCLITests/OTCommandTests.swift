@@ -32,6 +32,49 @@ import Testing
         #expect((out["marginal_error"] as? Double ?? 1) < 1e-12)
     }
 
+    @Test("--precision mixed and --threads give the double-precision plan to 1e-6 of its largest entry; --domain log solves where the kernel underflows")
+    func sinkhornOptions() throws {
+        let folder = try TemporaryFolder()
+        let n = 300, m = 260  // 78,000 entries: large enough to split over threads
+        let cost: [Double] = (0..<(n * m)).map { k in Double((k * 7919) % 1000) / 1000 }
+        try writeCost(folder.file("c.h5"), "C", rows: n, cols: m, cost)
+        func plan(_ extra: [String]) throws -> (plan: [Double], json: [String: Any]) {
+            let out = folder.file("plan-\(extra.joined(separator: "-")).h5")
+            let result = try CommandRunner.run(["ot", folder.file("c.h5"), "--solver", "sinkhorn", "--reg", "0.05",
+                                                "--output", out, "--force", "--json"] + extra)
+            #expect(result.status == 0, "\(result.stderr)")
+            let p: [Double] = try HDF5File.openReadOnly(out).root().openDataset("plan").read()
+            return (p, try json(result))
+        }
+        let double = try plan([])
+        #expect(double.json["precision"] as? String == "double")
+        let largest = try #require(double.plan.max())
+        for extra in [["--precision", "mixed"], ["--threads", "1"], ["--threads", "2", "--precision", "mixed"]] {
+            let other = try plan(extra)
+            let worst = zip(double.plan, other.plan).map { abs($0 - $1) }.max() ?? 1
+            #expect(worst <= 1e-6 * largest, "\(extra): \(worst)")
+        }
+        #expect(try plan(["--precision", "mixed"]).json["precision"] as? String == "mixed")
+        // reg 1e-4: exp(-C/reg) underflows for all but the cheapest entries of each row.
+        let log = try CommandRunner.run(["ot", folder.file("c.h5"), "--solver", "sinkhorn", "--reg", "1e-4",
+                                         "--domain", "log", "--max-iter", "50", "--json"])
+        #expect(log.status == 0, "\(log.stderr)")
+        let report = try json(log)
+        #expect(report["solver"] as? String == "sinkhorn-log")
+        #expect((report["cost"] as? Double).map { $0.isFinite } == true)
+    }
+
+    @Test("Sinkhorn-only options with --solver emd, a bad --precision or --threads 0 are usage errors")
+    func sinkhornOptionErrors() throws {
+        let folder = try TemporaryFolder()
+        try writeCost(folder.file("c.h5"), "C", rows: 2, cols: 2, [0, 1, 1, 0])
+        for args in [["--precision", "mixed"], ["--solver", "sinkhorn", "--precision", "half"],
+                     ["--solver", "sinkhorn", "--threads", "0"], ["--domain", "log"]] {
+            let result = try CommandRunner.run(["ot", folder.file("c.h5")] + args)
+            #expect(result.status == 64, "\(args): \(result.status) \(result.stderr)")
+        }
+    }
+
     @Test func sinkhornWritesAPlanWithTheRightMarginals() throws {
         let folder = try TemporaryFolder()
         let cost: [Double] = (0..<12).map { Double(($0 * 7) % 5) / 4 }
