@@ -77,6 +77,6 @@ let package = Package(
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "FusionTests", dependencies: ["Fusion", "Checkpoints", "NamingSchemes", "Transport", "Inference", "WeightStore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
-        .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore", "HDF5Kit"]),
+        .testTarget(name: "TransfuseCLITests", dependencies: ["TransfuseCLI", "Checkpoints", "WeightStore", "HDF5Kit", "Inference"]),
     ]
 )

@@ -60,6 +60,12 @@ struct FuseCommand: ParsableCommand {
     @Option(help: "Dataset (HDF5, the format `eval` reads) whose first acts.num_samples inputs give the activations.")
     var data: String?
 
+    @Option(name: .customLong("synthetic-data"), help: ArgumentHelp(
+        "Without data: calibrate on N images of standard-normal noise in the ViT's input space, as if given with --data.",
+        discussion: "The data-aware ViT defaults then apply (Sinkhorn 0.05 maps, REPAIR on the noise images' statistics). On the sample digit ViTs this takes one-shot accuracy from 33% to 48% (mean of three pairs; real calibration images give 67%). Fixed seed: the same result every run. ViT only.",
+        valueName: "N"))
+    var syntheticData: Int?
+
     @Option(parsing: .upToNextOption, help: "Activation files written by `transfuse activations`, one per model in model order.")
     var activations: [String] = []
 
@@ -94,6 +100,12 @@ struct FuseCommand: ParsableCommand {
             throw ValidationError("--anchor \(anchor) is out of range: \(models.count) models, indices 0…\(models.count - 1)")
         }
         if let reg, !(reg > 0) { throw ValidationError("--reg must be > 0, got \(reg)") }
+        if let syntheticData {
+            guard syntheticData > 0 else { throw ValidationError("--synthetic-data must be at least 1, got \(syntheticData)") }
+            guard data == nil, activations.isEmpty else {
+                throw ValidationError("--synthetic-data stands in for --data: give one or the other (and no --activations)")
+            }
+        }
         if !activations.isEmpty, activations.count != models.count {
             throw ValidationError("--activations needs one file per model (\(models.count)), got \(activations.count)")
         }
@@ -136,8 +148,32 @@ struct FuseCommand: ParsableCommand {
         return options
     }
 
-    /// Calibration inputs were given (`--data` or `--repair`): the data-aware defaults apply.
-    var hasCalibration: Bool { data != nil || repairArguments.repair != nil }
+    /// Calibration inputs were given (`--data`, `--synthetic-data` or `--repair`): the
+    /// data-aware defaults apply.
+    var hasCalibration: Bool { data != nil || syntheticData != nil || repairArguments.repair != nil }
+
+    /// `--synthetic-data`'s images for the models' input shape, in a temporary folder that
+    /// `cleanUp` removes; `nil` without the option.
+    func writeSyntheticData(for inputs: [FusionInput]) throws -> (path: String, cleanUp: () -> Void)? {
+        guard let count = syntheticData else { return nil }
+        let shape = try SyntheticCalibration.imageShape(of: inputs[0].model.store, source: inputs[0].label)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("transfuse-synthetic-\(UUID().uuidString)")
+        let path = folder.appendingPathComponent("noise.h5").path
+        let cleanUp = {
+            try? FileManager.default.removeItem(at: folder)
+            TemporaryOutputs.unregister(folder.path)
+        }
+        TemporaryOutputs.register(folder.path)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try SyntheticCalibration.writeNoiseImages(count: count, channels: shape.channels, imageSize: shape.imageSize, seed: 0, to: path)
+        } catch {
+            cleanUp()
+            throw error
+        }
+        StandardError.line("calibrating on \(count) synthetic noise images [\(shape.channels), \(shape.imageSize), \(shape.imageSize)] (no --data)")
+        return (path, cleanUp)
+    }
 
     func run() throws {
         let started = Date()
@@ -148,6 +184,9 @@ struct FuseCommand: ParsableCommand {
             inputs.append(FusionInput(label: path, model: model))
         }
         let options = try resolvedOptions(family: inputs[0].model.architecture.family)
+        let synthetic = try writeSyntheticData(for: inputs)
+        defer { synthetic?.cleanUp() }
+        let data = self.data ?? synthetic?.path
         let repair = try repairArguments.settings(options, data: data)
         let calibration = try repair.map { try repairArguments.calibration($0.file, inputs: inputs) }
         var activationSeconds = 0.0

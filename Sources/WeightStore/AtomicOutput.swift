@@ -101,8 +101,10 @@ public enum TemporaryOutputs {
     nonisolated(unsafe) private static var paths: Set<String> = []
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
-    static func register(_ path: String) { lock.withLock { _ = paths.insert(path) } }
-    static func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+    /// Deletes `path` (a file or a folder) if the process is interrupted before `unregister`.
+    public static func register(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+    /// Forgets `path` (it was completed, moved or removed).
+    public static func unregister(_ path: String) { lock.withLock { _ = paths.remove(path) } }
 
     /// Installs handlers so that an interrupt deletes every registered temporary output and
     /// exits with 128 + the signal number. Call once at start-up.
