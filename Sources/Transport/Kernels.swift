@@ -57,35 +57,29 @@ enum Kernels {
     /// `true` when every value is finite and `>= 0` (a vectorised pass; callers locate the
     /// offending entry with a scalar loop when it is `false`).
     static func allFiniteNonNegative(_ values: [Double]) -> Bool {
-        values.withUnsafeBufferPointer { buf in
-            let p = UnsafeRawPointer(buf.baseAddress!), count = buf.count
-            var ok = SIMDMask<SIMD8<Int64>>(repeating: true)
-            var k = 0
-            while k + 8 <= count {
-                let x = p.loadUnaligned(fromByteOffset: k * 8, as: SIMD8<Double>.self)
-                // x − x is 0 for finite x and NaN for ±∞ and NaN; NaN fails every comparison.
-                ok .&= (x - x) .== 0 .& (x .>= 0)
-                k += 8
-            }
-            guard all(ok) else { return false }
-            while k < count { let x = buf[k]; if !(x.isFinite && x >= 0) { return false }; k += 1 }
-            return true
-        }
+        allFinite(values, nonNegative: true)
     }
 
-    /// `true` when every value is finite (vectorised; see ``allFiniteNonNegative(_:)``).
-    static func allFinite(_ values: [Double]) -> Bool {
+    /// `true` when every value is finite (and `>= 0` when `nonNegative`), eight lanes at a time:
+    /// `x − x` is 0 for finite `x` and NaN for ±∞ and NaN, and NaN fails every comparison.
+    static func allFinite(_ values: [Double], nonNegative: Bool = false) -> Bool {
         values.withUnsafeBufferPointer { buf in
-            let p = UnsafeRawPointer(buf.baseAddress!), count = buf.count
+            guard let base = buf.baseAddress else { return true }
+            let p = UnsafeRawPointer(base), count = buf.count
+            let floor = SIMD8<Double>(repeating: nonNegative ? 0 : -.infinity)
             var ok = SIMDMask<SIMD8<Int64>>(repeating: true)
             var k = 0
             while k + 8 <= count {
                 let x = p.loadUnaligned(fromByteOffset: k * 8, as: SIMD8<Double>.self)
-                ok .&= (x - x) .== 0
+                ok .&= (x - x) .== 0 .& (x .>= floor)
                 k += 8
             }
             guard all(ok) else { return false }
-            while k < count { if !buf[k].isFinite { return false }; k += 1 }
+            while k < count {
+                let x = buf[k]
+                if !x.isFinite || (nonNegative && !(x >= 0)) { return false }
+                k += 1
+            }
             return true
         }
     }
