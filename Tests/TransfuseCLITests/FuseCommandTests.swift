@@ -36,6 +36,21 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder.file("maps")).contains { $0.hasSuffix(".png") })
     }
 
+    @Test("a ViT fusion without calibration inputs hints at --data and --synthetic-data; with data, under compat: reference and for BERT it does not")
+    func calibrationHint() throws {
+        let folder = try TemporaryFolder()
+        let vit = [SampleModels.path("vit-digits-a"), SampleModels.path("vit-digits-b")]
+        func stderr(_ args: [String]) throws -> String {
+            let result = try CommandRunner.run(["fuse"] + args + ["--output", folder.file("f.safetensors"), "--force"])
+            #expect(result.status == 0, "\(result.stderr)")
+            return result.stderr
+        }
+        #expect(try stderr(vit).contains("hint: calibration inputs"))
+        #expect(try !stderr(vit + ["--data", SampleModels.path("data/digits-calib.h5")]).contains("hint:"))
+        #expect(try !stderr(vit + ["--config", SampleModels.path("formats/fuse-reference.yaml")]).contains("hint:"))
+        #expect(try !stderr([SampleModels.path("bert-mlm-a"), SampleModels.path("bert-mlm-b")]).contains("hint:"))
+    }
+
     @Test func vanillaOfAModelWithItselfIsTheModel() throws {
         let folder = try TemporaryFolder()
         let a = SampleModels.path("vit-digits-a")
