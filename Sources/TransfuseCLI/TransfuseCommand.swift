@@ -27,8 +27,10 @@ public struct TransfuseCommand: ParsableCommand {
 
     public init() {}
 
-    /// Entry point of the executable: installs interrupt clean-up, then parses and runs.
+    /// Entry point of the executable: tunes the allocator, installs interrupt clean-up, then
+    /// parses and runs.
     public static func start() {
+        MemoryTuning.apply()
         TemporaryOutputs.installInterruptCleanup()
         main()
     }
