@@ -113,14 +113,7 @@ struct FuseCommand: ParsableCommand {
         for m in models where URL(fileURLWithPath: m).standardizedFileURL.resolvingSymlinksInPath() == out {
             throw ValidationError("OUTPUT is the same path as the input \(m); Transfuse never writes over its input")
         }
-        _ = try parsedWeights()
-    }
-
-    func parsedWeights() throws -> [Double]? {
-        guard let weights else { return nil }
-        let parts = weights.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard parts.allSatisfy({ $0 != nil }) else { throw ValidationError("--weights: expected numbers separated by commas, got '\(weights)'") }
-        return parts.map { $0! }
+        _ = try FuseSupport.parseWeights(weights)
     }
 
     /// Defaults (Transfuse's for the models' family and whether calibration data is given; the
@@ -142,7 +135,7 @@ struct FuseCommand: ParsableCommand {
         if let solver { options.solver = solver }
         if let reg { options.reg = reg }
         if let anchor { options.anchor = anchor }
-        options.modelWeights = try parsedWeights()
+        options.modelWeights = try FuseSupport.parseWeights(weights)
         // The data-aware default correction belongs to OT fusion, not to the plain average.
         if options.method == .vanilla, defaults.repair != nil, options.repair == defaults.repair { options.repair = nil }
         return options
@@ -178,11 +171,7 @@ struct FuseCommand: ParsableCommand {
     func run() throws {
         let started = Date()
         let registry = try schemeOptions.registry()
-        var inputs: [FusionInput] = []
-        for path in models {
-            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
-            inputs.append(FusionInput(label: path, model: model))
-        }
+        var inputs = try FuseSupport.readInputs(models, heads: schemeOptions.heads, registry: registry)
         let options = try resolvedOptions(family: inputs[0].model.architecture.family)
         if inputs[0].model.architecture.family == .vit, !hasCalibration, activations.isEmpty,
            options.method == .ot, options.compat == .transfuse {

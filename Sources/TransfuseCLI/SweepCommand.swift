@@ -1,5 +1,4 @@
 import ArgumentParser
-import Checkpoints
 import Foundation
 import Fusion
 import Inference
@@ -59,16 +58,7 @@ struct SweepCommand: ParsableCommand {
 
     func validate() throws {
         guard models.count >= 2 else { throw ValidationError("sweep needs at least two models, got \(models.count)") }
-        _ = try parsedWeights()
-    }
-
-    func parsedWeights() throws -> [Double]? {
-        guard let weights else { return nil }
-        let parts = weights.split(separator: ",").map { Double($0.trimmingCharacters(in: .whitespaces)) }
-        guard !parts.isEmpty, parts.allSatisfy({ $0 != nil }) else {
-            throw ValidationError("--weights: expected numbers separated by commas, got '\(weights)'")
-        }
-        return parts.map { $0! }
+        _ = try FuseSupport.parseWeights(weights)
     }
 
     func run() throws {
@@ -82,19 +72,15 @@ struct SweepCommand: ParsableCommand {
             sweepGrid = try SweepGrid.standard()
         }
         // Every value checked before loading anything; resolved again from the family's defaults below.
-        _ = try sweepGrid.settings(modelLabels: models, weights: try parsedWeights())
+        _ = try sweepGrid.settings(modelLabels: models, weights: try FuseSupport.parseWeights(weights))
 
         // 2. Models (read and canonicalised once) and the test set, checked against every parent.
         let loadStart = Date()
         let registry = try schemeOptions.registry()
-        var inputs: [FusionInput] = []
-        for path in models {
-            let model = try SchemeConverter.toCanonical(try Checkpoint.read(path), heads: schemeOptions.heads, registry: registry)
-            inputs.append(FusionInput(label: path, model: model))
-        }
+        let inputs = try FuseSupport.readInputs(models, heads: schemeOptions.heads, registry: registry)
         // Settings start where `fuse` starts: Transfuse's defaults for the family, with or without data.
         let defaults = FusionOptions.defaults(for: inputs[0].model.architecture.family, calibration: data != nil)
-        let plan = try sweepGrid.settings(modelLabels: models, weights: try parsedWeights(), defaults: defaults)
+        let plan = try sweepGrid.settings(modelLabels: models, weights: try FuseSupport.parseWeights(weights), defaults: defaults)
         for warning in plan.warnings { StandardError.line("warning: \(warning)") }
         if data == nil, let needing = plan.settings.first(where: { $0.kind == .fused && FuseSupport.needsActivations($0.options) }) {
             throw ValidationError("setting '\(needing.label)' needs activations: give --data CALIB.h5")
