@@ -59,10 +59,8 @@ public enum EMD {
             total += cell * cost[i, j]
             columnSums[j] += cell
         }
-        var error = 0.0
-        for j in 0..<m { error += (columnSums[j] - b[j]) * (columnSums[j] - b[j]) }
         return TransportResult(plan: plan, cost: total, solver: .emdAssignment, iterations: size,
-                               marginalError: error.squareRoot(), warning: nil)
+                               marginalError: Marginals.columnError(sums: columnSums, b: b), warning: nil)
     }
 
     /// General marginals: network simplex.

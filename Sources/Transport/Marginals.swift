@@ -54,7 +54,11 @@ enum Marginals {
 
     /// Euclidean norm of `colsum(P) − b`, POT's stopping criterion.
     static func columnError(plan: Matrix, b: [Double]) -> Double {
-        let s = plan.columnSums()
+        columnError(sums: plan.columnSums(), b: b)
+    }
+
+    /// `‖s − b‖₂` for column sums `s` already at hand.
+    static func columnError(sums s: [Double], b: [Double]) -> Double {
         var e = 0.0
         for j in 0..<b.count { e += (s[j] - b[j]) * (s[j] - b[j]) }
         return e.squareRoot()
