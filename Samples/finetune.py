@@ -58,7 +58,6 @@ sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
 from transformers import ViTConfig, ViTForImageClassification  # noqa: E402
 
 import make_samples as ms  # noqa: E402  (splits, augmentation, evaluation, determinism)
@@ -178,13 +177,7 @@ def finetune(model: ViTForImageClassification, data: dict, sched: dict, seed: in
             model.train()
             b = perm[i:i + ms.VIT_BATCH]
             xb = ms.shift_augment(x_train[b], g, data["background"])
-            lr = schedule_lr(step, total, warmup, sched["lr"], sched["shape"])
-            for group in opt.param_groups:
-                group["lr"] = lr
-            loss = F.cross_entropy(model(pixel_values=xb).logits, y_train[b])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            ms.vit_train_step(model, opt, xb, y_train[b], schedule_lr(step, total, warmup, sched["lr"], sched["shape"]))
             step += 1
             if step % EVAL_EVERY == 0 or step == total:
                 curve.append(point(step))

@@ -158,6 +158,18 @@ def cosine_lr(step: int, total: int, warmup: int, peak: float) -> float:
     return peak * 0.5 * (1.0 + math.cos(math.pi * progress))
 
 
+def vit_train_step(model, opt, xb, yb, lr: float):
+    """One AdamW step of a ViT classifier on the batch (xb, yb) at learning rate lr; returns the
+    loss tensor. Shared with Samples/finetune.py, so finetuning runs exactly the training step."""
+    for group in opt.param_groups:
+        group["lr"] = lr
+    loss = F.cross_entropy(model(pixel_values=xb).logits, yb)
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return loss
+
+
 def save_model(model: torch.nn.Module, directory: Path) -> None:
     if directory.exists():
         shutil.rmtree(directory)
@@ -239,12 +251,7 @@ def train_vit(name: str, seed: int, hidden: int, inter: int, data: dict) -> ViTF
             b = perm[i:i + VIT_BATCH]
             xb = shift_augment(x_train[b], g, data["background"])
             lr = cosine_lr(step, total, VIT_WARMUP_EPOCHS * steps_per_epoch, VIT_LR)
-            for group in opt.param_groups:
-                group["lr"] = lr
-            loss = F.cross_entropy(model(pixel_values=xb).logits, y_train[b])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
+            loss = vit_train_step(model, opt, xb, y_train[b], lr)
             total_loss += loss.item() * len(b)
             step += 1
         if (epoch + 1) % 20 == 0 or epoch == 0:
