@@ -39,21 +39,6 @@ enum Kernels {
         while k < count { y[k] += alpha * x[k]; k += 1 }
     }
 
-    /// `y[k] += x[k]` for `count` elements.
-    @inline(__always)
-    static func add(_ x: UnsafePointer<Double>, into y: UnsafeMutablePointer<Double>, _ count: Int) {
-        var k = 0
-        let rx = UnsafeRawPointer(x), ry = UnsafeMutableRawPointer(y)
-        let stride = MemoryLayout<Double>.stride
-        while k + 8 <= count {
-            let sum = ry.loadUnaligned(fromByteOffset: k * stride, as: SIMD8<Double>.self)
-                + rx.loadUnaligned(fromByteOffset: k * stride, as: SIMD8<Double>.self)
-            ry.storeBytes(of: sum, toByteOffset: k * stride, as: SIMD8<Double>.self)
-            k += 8
-        }
-        while k < count { y[k] += x[k]; k += 1 }
-    }
-
     /// `true` when every value is finite and `>= 0` (a vectorised pass; callers locate the
     /// offending entry with a scalar loop when it is `false`).
     static func allFiniteNonNegative(_ values: [Double]) -> Bool {
@@ -253,9 +238,9 @@ final class ScalingWorkspace {
                         for r in 0..<4 { w[r] = rowUpdate(i + r, s[r]); u[i + r] = w[r] }
                         if w[0] != 0, w[1] != 0, w[2] != 0, w[3] != 0 {
                             // The second half of the rows first: the dot read it last, so it is
-                            // still in L1 (2–6% per pass). Every
-                            // accumulator still gets its four terms in row order, and `half` is a
-                            // multiple of 16, so the vector/tail split of each column is unchanged.
+                            // still in L1 (2–6% per pass). Every accumulator still gets its four
+                            // terms in row order, and `half` is a multiple of 16, so the
+                            // vector/tail split of each column is unchanged.
                             let half = (cols / 2) & ~15
                             E.axpy4(w, row + half, cols, acc + half, cols - half, next: next)
                             if half > 0 { E.axpy4(w, row, cols, acc, half, next: nil) }
@@ -295,7 +280,7 @@ final class ScalingWorkspace {
             let out = ktu + slice.lowerBound, count = slice.count
             out.update(from: base + slice.lowerBound, count: count)
             for b in 1..<Swift.max(blockCount, 1) {
-                Kernels.add(base + b * cols + slice.lowerBound, into: out, count)
+                Kernels.axpy(1, base + b * cols + slice.lowerBound, out, count)
             }
         }
     }

@@ -79,7 +79,7 @@ public struct Matrix: Equatable, Sendable {
         var s = [Double](repeating: 0, count: cols)
         s.withUnsafeMutableBufferPointer { out in
             storage.withUnsafeBufferPointer { m in
-                for i in 0..<rows { Kernels.add(m.baseAddress! + i * cols, into: out.baseAddress!, cols) }
+                for i in 0..<rows { Kernels.axpy(1, m.baseAddress! + i * cols, out.baseAddress!, cols) }
             }
         }
         return s
