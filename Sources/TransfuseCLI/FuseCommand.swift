@@ -48,13 +48,13 @@ struct FuseCommand: ParsableCommand {
     @Option(help: "ot (optimal transport) or vanilla (the weighted average; equal shapes required). Default: ot.")
     var method: FusionOptions.Method?
 
-    @Option(help: "weights or activations (needs --data or --activations). Default: weights.")
+    @Option(help: "weights or activations (needs --data or --activations). Default: weights; activations for BERT with --data.")
     var alignment: FusionOptions.Alignment?
 
-    @Option(help: "emd (exact), sinkhorn (entropic) or sinkhorn_for_widening. Default: emd.")
+    @Option(help: "emd (exact), sinkhorn (entropic) or sinkhorn_for_widening. Default: emd; sinkhorn with --data.")
     var solver: FusionOptions.Solver?
 
-    @Option(help: "Sinkhorn regularisation (sinkhorn_reg). Default: 0.08.")
+    @Option(help: "Sinkhorn regularisation (sinkhorn_reg). Default: 0.08 (0.05 for ViT with --data).")
     var reg: Double?
 
     @Option(help: "Dataset (HDF5, the format `eval` reads) whose first acts.num_samples inputs give the activations.")
@@ -179,7 +179,9 @@ struct FuseCommand: ParsableCommand {
         }
         let synthetic = try writeSyntheticData(for: inputs)
         defer { synthetic?.cleanUp() }
-        let data = self.data ?? synthetic?.path
+        // The calibration inputs: --data, else the noise images, else --repair's file (so that
+        // the data-aware defaults, activation alignment for BERT, find their inputs).
+        let data = self.data ?? synthetic?.path ?? repairArguments.repair
         let repair = try repairArguments.settings(options, data: data)
         let calibration = try repair.map { try repairArguments.calibration($0.file, inputs: inputs) }
         var activationSeconds = 0.0

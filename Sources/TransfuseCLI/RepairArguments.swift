@@ -7,7 +7,7 @@ import Inference
 struct RepairArguments: ParsableArguments {
     @Option(help: ArgumentHelp(
         "After fusing, correct the fused model's activation statistics on these calibration inputs (HDF5, the format `eval` reads).",
-        discussion: "REPAIR (Jordan et al. 2023) for Transformers: fused channels (by default the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm; --repair-sites also offers the LayerNorm outputs) are rescaled and shifted so that their mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). On by default for ViT models when --data is given (on its file); --no-repair turns it off. Off otherwise.",
+        discussion: "REPAIR (Jordan et al. 2023) for Transformers: fused channels (by default the MLP hidden layers, the attention outputs and the residual stream before each LayerNorm; --repair-sites also offers the LayerNorm outputs) are rescaled and shifted so that their mean and standard deviation over the calibration inputs equal the weighted average of the parents' own statistics, mapped through the transport maps. The config key `repair: true` in the fusion: section does the same on --data's file (a mapping sets sites, mean_only, num_samples, max_stream_scale). On by default when --data is given (on its file): for ViT models at the default sites, for BERT at mlp,attention. --no-repair turns it off. Off otherwise.",
         valueName: "CALIB.h5"))
     var repair: String?
 
@@ -17,7 +17,7 @@ struct RepairArguments: ParsableArguments {
     @Flag(name: .customLong("repair-mean-only"), help: "Correct the channel means only, not the standard deviations.")
     var repairMeanOnly = false
 
-    @Flag(name: .customLong("no-repair"), help: "No correction, even where the defaults (ViT with --data) or the config ask for one.")
+    @Flag(name: .customLong("no-repair"), help: "No correction, even where the defaults (with --data) or the config ask for one.")
     var noRepair = false
 
     /// The correction's settings (the config's `repair:` key overridden by the flags) and its

@@ -118,28 +118,36 @@ struct QualityTests {
         #expect(abs(fused.loss - 5.7360) < 0.002, "loss now \(fused.loss)")
     }
 
-    @Test("MLM BERT pair: activations + Sinkhorn 0.08 below vanilla's loss",
+    /// The paper's published BERT setting (activations, Sinkhorn 0.08, per-layer stream maps) is
+    /// Transfuse's BERT default with data, followed by REPAIR of the MLP and attention outputs.
+    /// Measured on these samples: parents 5.171 / 5.223 nats, vanilla 5.990; the setting alone
+    /// 5.946, with the correction 5.681 (accuracy 11.9 % against vanilla's 12.6 %).
+    @Test("MLM BERT pair: the paper's setting (activations + Sinkhorn 0.08), the data default, clearly below vanilla's loss",
           .enabled(if: has("bert-mlm-a", "bert-mlm-b", "data/bert-calib.h5", "data/bert-test.h5")))
-    func bert() throws {
+    func bertWithData() throws {
         let calib = try EvalDataset.read(TestEnvironment.sample("data/bert-calib.h5"))
         let test = try EvalDataset.read(TestEnvironment.sample("data/bert-test.h5"))
-        var options = FusionOptions()
-        options.alignment = .activations
-        options.solver = .sinkhorn
-        options.reg = 0.08
+        var options = FusionOptions.defaults(for: .bert, calibration: true)
+        #expect(options.alignment == .activations && options.solver == .sinkhorn && options.reg == 0.08)
+        #expect(options.streamAlignment == FusionOptions().streamAlignment)
+        let repair = try #require(options.repair)
         var inputs: [FusionInput] = []
         for name in ["bert-mlm-a", "bert-mlm-b"] {
             let model = try TestEnvironment.read(TestEnvironment.sample(name))
             inputs.append(FusionInput(label: name, model: model,
                                       activations: try ActivationSet.capture(model, label: name, dataset: calib, options: options)))
         }
-        let fused = try Self.evaluate(try Fuser.fuse(inputs, options: options).store, test).loss
+        let fused = try Fuser.fuse(inputs, options: options, keepMaps: true)
+        let uncorrected = try Self.evaluate(fused.store, test).loss
+        let repaired = try Repair.correct(inputs, fused: fused, options: options, calibration: calib, repair: repair)
+        let loss = try Self.evaluate(repaired.store, test).loss
         options.method = .vanilla
         let vanilla = try Self.evaluate(try Fuser.fuse(inputs, options: options).store, test).loss
-        let parents = try inputs.map { try Self.evaluate($0.model.store, test).loss }
-        print("quality BERT MLM loss: parents \(parents), vanilla \(vanilla), activations+sinkhorn \(fused)")
-        // Measured on these samples: parents 5.171 / 5.223, vanilla 5.990, activations + Sinkhorn 0.08
-        // 5.946 nats (reg 0.2: 5.878; weights + EMD: 5.951) — below vanilla, by far less than 0.5.
-        #expect(fused < vanilla)
+        print("quality BERT MLM loss with data: vanilla \(vanilla), paper's setting \(uncorrected), with REPAIR \(loss)")
+        #expect(uncorrected < vanilla)
+        #expect(loss < vanilla - 0.2)
+        #expect(loss < uncorrected - 0.1)
+        // Regression pin of the measured loss.
+        #expect(abs(loss - 5.681) < 0.003, "loss now \(loss)")
     }
 }
