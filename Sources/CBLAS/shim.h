@@ -374,7 +374,9 @@ static inline void transfuse_exp_quotient_f32_avx512(const double *x, double div
 /// `h = (c[j] − v[j]) − u1 < d[j]`, sets `d[j] = h`, `pred[j] = row`, and lists `j` in `hits`
 /// (ascending) when `h == target`. Columns outside the search hold `d = −∞`. Returns the number
 /// of hits. AVX-512F; the updates are masked stores (no scalar pass over the changed lanes: a
-/// 3072² assignment 0.34 → 0.29 s).
+/// 3072² assignment 0.34 → 0.29 s), and the row is prefetched 4 KiB ahead within its bounds
+/// (rows come mostly from memory; 3072²: 0.29 → 0.23 s, 8 KiB ahead or past the row's end
+/// did worse).
 __attribute__((target("avx512f")))
 static inline long transfuse_lap_relax_avx512(const double *c, const double *v, double *d, long *pred, long row,
                                               double u1, double target, long *hits, long n) {
@@ -382,6 +384,7 @@ static inline long transfuse_lap_relax_avx512(const double *c, const double *v, 
     __m512d uu = _mm512_set1_pd(u1), tt = _mm512_set1_pd(target);
     __m512i rr = _mm512_set1_epi64(row);
     for (; j + 8 <= n; j += 8) {
+        if (j + 512 < n) _mm_prefetch((const char *)(c + j + 512), _MM_HINT_T0);
         __m512d h = _mm512_sub_pd(_mm512_sub_pd(_mm512_loadu_pd(c + j), _mm512_loadu_pd(v + j)), uu);
         __mmask8 lt = _mm512_cmp_pd_mask(h, _mm512_loadu_pd(d + j), _CMP_LT_OQ);
         if (lt) {
