@@ -437,17 +437,13 @@ static inline long transfuse_lap_relax_avx2(const double *c, const double *v, do
 __attribute__((target("avx512f")))
 static inline double transfuse_lap_min_avx512(const double *c, const double *v, long lo, long hi) {
     double inf = __builtin_inf();
-    transfuse_v8d m0 = {inf, inf, inf, inf, inf, inf, inf, inf}, m1 = m0;
+    __m512d m0 = _mm512_set1_pd(inf), m1 = m0;
     long j = lo;
     for (; j + 16 <= hi; j += 16) {
-        transfuse_v8d h0 = *(const transfuse_v8d *)(c + j) - *(const transfuse_v8d *)(v + j);
-        transfuse_v8d h1 = *(const transfuse_v8d *)(c + j + 8) - *(const transfuse_v8d *)(v + j + 8);
-        m0 = __builtin_elementwise_min(h0, m0);
-        m1 = __builtin_elementwise_min(h1, m1);
+        m0 = _mm512_min_pd(_mm512_sub_pd(_mm512_loadu_pd(c + j), _mm512_loadu_pd(v + j)), m0);
+        m1 = _mm512_min_pd(_mm512_sub_pd(_mm512_loadu_pd(c + j + 8), _mm512_loadu_pd(v + j + 8)), m1);
     }
-    m0 = __builtin_elementwise_min(m1, m0);
-    double m = inf;
-    for (int r = 0; r < 8; r++) if (m0[r] < m) m = m0[r];
+    double m = _mm512_reduce_min_pd(_mm512_min_pd(m1, m0));
     for (; j < hi; j++) { double h = c[j] - v[j]; if (h < m) m = h; }
     return m;
 }
