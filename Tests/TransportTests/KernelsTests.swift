@@ -20,7 +20,7 @@ struct KernelsTests {
         }
         #expect(worst <= 4 * Double.ulpOfOne, "worst relative error \(worst)")
         for x in stride(from: -745.0, through: -708.0, by: 0.37) {  // subnormal results
-            #expect(abs(Kernels.exp(x) - Foundation.exp(x)) <= 1e-320)
+            #expect(abs(Kernels.exp(x) - Foundation.exp(x)) <= 2024 * Double.leastNonzeroMagnitude)  // 1e-320
         }
         #expect(Kernels.exp(-Double.infinity) == 0)
         #expect(Kernels.exp(-800) == 0)
