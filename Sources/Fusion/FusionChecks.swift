@@ -43,9 +43,8 @@ enum FusionChecks {
     static func finite(_ inputs: [FusionInput]) throws {
         for input in inputs {
             for tensor in input.model.store.tensors where tensor.dtype.isFloatingPoint {
-                let values = try tensor.floats()
-                if let i = values.firstIndex(where: { !$0.isFinite }) {
-                    throw FusionError.nonFinite(model: input.label, tensor: tensor.name, index: i, value: values[i])
+                if let bad = try tensor.firstNonFinite() {
+                    throw FusionError.nonFinite(model: input.label, tensor: tensor.name, index: bad.index, value: bad.value)
                 }
                 tensor.source.release()
             }
