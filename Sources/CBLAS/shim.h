@@ -433,6 +433,24 @@ static inline long transfuse_lap_relax_avx2(const double *c, const double *v, do
     return count;
 }
 
+/// Column reduction step of the assignment solver, for row `i`: every `j` with
+/// `row[j] < colMin[j]` takes `colMin[j] = row[j]`, `colArg[j] = i` (strict: the first row at a
+/// column's minimum keeps it). AVX-512F, masked stores.
+__attribute__((target("avx512f")))
+static inline void transfuse_lap_column_min_avx512(const double *row, double *colMin, long *colArg, long i, long n) {
+    __m512i ii = _mm512_set1_epi64(i);
+    long j = 0;
+    for (; j + 8 <= n; j += 8) {
+        __m512d r = _mm512_loadu_pd(row + j);
+        __mmask8 lt = _mm512_cmp_pd_mask(r, _mm512_loadu_pd(colMin + j), _CMP_LT_OQ);
+        if (lt) {
+            _mm512_mask_storeu_pd(colMin + j, lt, r);
+            _mm512_mask_storeu_epi64(colArg + j, lt, ii);
+        }
+    }
+    for (; j < n; j++) if (row[j] < colMin[j]) { colMin[j] = row[j]; colArg[j] = i; }
+}
+
 /// `min over j in [lo, hi) of c[j] − v[j]` (+∞ for an empty range). AVX-512F.
 __attribute__((target("avx512f")))
 static inline double transfuse_lap_min_avx512(const double *c, const double *v, long lo, long hi) {

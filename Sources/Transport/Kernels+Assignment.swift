@@ -44,9 +44,7 @@ extension Kernels {
         #if arch(x86_64)
         case .avx512, .avx2:
             let wide = unit == .avx512
-            func minimum(_ lo: Int, _ hi: Int) -> Double {
-                wide ? transfuse_lap_min_avx512(c, v, lo, hi) : transfuse_lap_min_avx2(c, v, lo, hi)
-            }
+            func minimum(_ lo: Int, _ hi: Int) -> Double { reducedMinimum(unit, c: c, v: v, from: lo, to: hi) }
             func find(_ lo: Int, _ hi: Int, _ value: Double) -> Int {
                 wide ? transfuse_lap_find_avx512(c, v, lo, hi, value) : transfuse_lap_find_avx2(c, v, lo, hi, value)
             }
@@ -67,6 +65,39 @@ extension Kernels {
                 }
             }
             return (umin, j1, usub, j2)
+        }
+    }
+
+    /// Column reduction by row `i`: every `j` with `row[j] < colMin[j]` takes `colMin[j] =
+    /// row[j]` and `colArg[j] = i` (strict comparison: the first row at a minimum keeps it).
+    @inline(__always)
+    static func columnMinimumStep(_ unit: VectorUnit, row: UnsafePointer<Double>, row i: Int,
+                                  colMin: UnsafeMutablePointer<Double>, colArg: UnsafeMutablePointer<Int>, count n: Int) {
+        #if arch(x86_64)
+        if unit == .avx512 { transfuse_lap_column_min_avx512(row, colMin, colArg, i, n); return }
+        #endif
+        for j in 0..<n where row[j] < colMin[j] {
+            colMin[j] = row[j]
+            colArg[j] = i
+        }
+    }
+
+    /// `min over j in lo..<hi of c[j] − v[j]` (+∞ for an empty range).
+    @inline(__always)
+    static func reducedMinimum(_ unit: VectorUnit, c: UnsafePointer<Double>, v: UnsafePointer<Double>,
+                               from lo: Int, to hi: Int) -> Double {
+        switch unit {
+        #if arch(x86_64)
+        case .avx512: return transfuse_lap_min_avx512(c, v, lo, hi)
+        case .avx2: return transfuse_lap_min_avx2(c, v, lo, hi)
+        #endif
+        default:
+            var m = Double.infinity
+            for j in lo..<Swift.max(lo, hi) {
+                let h = c[j] - v[j]
+                if h < m { m = h }
+            }
+            return m
         }
     }
 

@@ -65,11 +65,8 @@ public enum LinearAssignment {
         colMin.withUnsafeMutableBufferPointer { colMin in
             colArg.withUnsafeMutableBufferPointer { colArg in
                 for i in 0..<n {
-                    let row = c + i * n
-                    for j in 0..<n where row[j] < colMin[j] {
-                        colMin[j] = row[j]
-                        colArg[j] = i
-                    }
+                    Kernels.columnMinimumStep(unit, row: c + i * n, row: i, colMin: colMin.baseAddress!,
+                                              colArg: colArg.baseAddress!, count: n)
                 }
             }
         }
@@ -92,11 +89,8 @@ public enum LinearAssignment {
                 free.append(i)
             } else if matches[i] == 1 {
                 let j1 = x[i], row = c + i * n
-                var m = Double.infinity
-                for j in 0..<n where j != j1 {
-                    let h = row[j] - v[j]
-                    if h < m { m = h }
-                }
+                let m = Swift.min(Kernels.reducedMinimum(unit, c: row, v: v, from: 0, to: j1),
+                                  Kernels.reducedMinimum(unit, c: row, v: v, from: j1 + 1, to: n))
                 v[j1] -= m
             }
         }
