@@ -71,7 +71,7 @@ extension Kernels {
     /// Column reduction by row `i`: every `j` with `row[j] < colMin[j]` takes `colMin[j] =
     /// row[j]` and `colArg[j] = i` (strict comparison: the first row at a minimum keeps it).
     @inline(__always)
-    static func columnMinimumStep(_ unit: VectorUnit, row: UnsafePointer<Double>, row i: Int,
+    static func columnMinimumStep(_ unit: VectorUnit, row: UnsafePointer<Double>, index i: Int,
                                   colMin: UnsafeMutablePointer<Double>, colArg: UnsafeMutablePointer<Int>, count n: Int) {
         #if arch(x86_64)
         if unit == .avx512 { transfuse_lap_column_min_avx512(row, colMin, colArg, i, n); return }

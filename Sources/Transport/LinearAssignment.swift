@@ -65,7 +65,7 @@ public enum LinearAssignment {
         colMin.withUnsafeMutableBufferPointer { colMin in
             colArg.withUnsafeMutableBufferPointer { colArg in
                 for i in 0..<n {
-                    Kernels.columnMinimumStep(unit, row: c + i * n, row: i, colMin: colMin.baseAddress!,
+                    Kernels.columnMinimumStep(unit, row: c + i * n, index: i, colMin: colMin.baseAddress!,
                                               colArg: colArg.baseAddress!, count: n)
                 }
             }

@@ -67,6 +67,14 @@ import Testing
             losses.append(fused)
         }
         #expect(losses[0] == losses[1])
+        // A calibration file of another task is refused before any activation is captured.
+        let wrong = SampleModels.path("data/digits-calib.h5")
+        let refused = try CommandRunner.run(["fuse", SampleModels.path("bert-mlm-a"), SampleModels.path("bert-mlm-b"),
+                                             "--repair", wrong, "--output", folder.file("never.safetensors")])
+        #expect(refused.status == 1)
+        #expect(refused.stderr.contains(wrong) && refused.stderr.contains("input_ids"), "\(refused.stderr)")
+        #expect(!refused.stderr.contains("activations of model"), "activations captured before the refusal: \(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("never.safetensors")))
     }
 
     @Test func repairKeyWithoutCalibrationDataIsAUsageError() throws {
