@@ -60,7 +60,7 @@ let package = Package(
         // Times the Transport solvers on problems written by Benchmarks/transport/bench_pot.py.
         .executableTarget(name: "TransportBench", dependencies: ["Transport"], path: "Benchmarks/TransportBench"),
         // Times the ViT / BERT forward passes against PyTorch (Benchmarks/inference/run.sh).
-        .executableTarget(name: "InferenceBench", dependencies: ["Inference", "WeightStore"], path: "Benchmarks/inference/InferenceBench"),
+        .executableTarget(name: "InferenceBench", dependencies: ["Inference", "Transport", "WeightStore"], path: "Benchmarks/inference/InferenceBench"),
 
         // MARK: - Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),

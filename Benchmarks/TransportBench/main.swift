@@ -8,6 +8,8 @@
 import Foundation
 import Transport
 
+BLASKernelChoice.restartIfFallbackKernels()
+
 struct Problem: Decodable {
     let name: String
     let kind: String

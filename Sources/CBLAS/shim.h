@@ -6,6 +6,11 @@
 #include <cblas.h>
 #include <immintrin.h>
 
+/// OpenBLAS's name for the kernels it chose at load time ("SkylakeX", "Haswell", "Prescott", ...).
+static inline const char *transfuse_openblas_core(void) {
+    return openblas_get_corename();
+}
+
 /// `*p += 1`, returning the old value (relaxed atomic): hands out row blocks to worker threads.
 static inline long transfuse_fetch_increment(long *p) {
     return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);

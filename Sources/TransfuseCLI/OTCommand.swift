@@ -72,7 +72,7 @@ struct OTCommand: ParsableCommand {
     @Flag(help: "Overwrite --output if it exists.")
     var force = false
 
-    @Flag(help: "Print one JSON object: cost, seconds, iterations, marginal_error, solver, warning, shape.")
+    @Flag(help: "Print one JSON object: cost, seconds, iterations, marginal_error, solver, warning, shape, blas_kernels.")
     var json = false
 
     func validate() throws {
@@ -144,6 +144,8 @@ struct OTReport: Encodable {
     /// Sinkhorn's kernel storage (`double` or `mixed`); absent for EMD.
     let precision: String?
     let source: String
+    /// OpenBLAS's kernel set (``BLASKernelChoice/coreName``): what the timing was measured with.
+    let blasKernels = BLASKernelChoice.coreName
 
     init(result: TransportResult, seconds: Double, source: String, reg: Double?, precision: String?) {
         cost = result.cost
@@ -162,6 +164,7 @@ struct OTReport: Encodable {
     enum CodingKeys: String, CodingKey {
         case cost, seconds, iterations, solver, warning, rows, cols, reg, precision, source
         case marginalError = "marginal_error"
+        case blasKernels = "blas_kernels"
     }
 
     var text: String {
@@ -172,6 +175,7 @@ struct OTReport: Encodable {
             "iterations      \(iterations)",
             "marginal error  \(marginalError)",
             String(format: "seconds         %.6f", seconds),
+            "BLAS kernels    \(blasKernels)",
         ]
         if let warning { lines.append("warning         \(warning)") }
         return lines.joined(separator: "\n")

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Transport
 import WeightStore
 
 /// The `transfuse` command: a thin layer over the library modules.
@@ -27,9 +28,11 @@ public struct TransfuseCommand: ParsableCommand {
 
     public init() {}
 
-    /// Entry point of the executable: tunes the allocator, installs interrupt clean-up, then
+    /// Entry point of the executable: restarts itself when OpenBLAS fell back to its oldest
+    /// kernels (``BLASKernelChoice``), tunes the allocator, installs interrupt clean-up, then
     /// parses and runs.
     public static func start() {
+        BLASKernelChoice.restartIfFallbackKernels()
         MemoryTuning.apply()
         TemporaryOutputs.installInterruptCleanup()
         main()

@@ -15,10 +15,12 @@ struct CommandRunner {
         return Bundle.main.bundleURL.appendingPathComponent("transfuse").path
     }
 
-    static func run(_ arguments: [String], currentDirectory: String? = nil) throws -> Result {
+    /// Runs the binary with `arguments`; `environment` replaces the inherited one when given.
+    static func run(_ arguments: [String], currentDirectory: String? = nil, environment: [String: String]? = nil) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
+        if let environment { process.environment = environment }
         if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
         let out = Pipe()
         let err = Pipe()

@@ -113,4 +113,33 @@ import Testing
         #expect(result.status == 1)
         #expect(result.stderr.contains("c.h5") && result.stderr.contains("nope"))
     }
+
+    /// The CPU's flags from /proc/cpuinfo (empty where there is none).
+    func cpuFlags() -> Set<Substring> {
+        guard let info = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let line = info.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+        return Set(line.split(separator: " "))
+    }
+
+    @Test("on a CPU with AVX2 and FMA the binary never computes with OpenBLAS's pre-AVX2 kernels (it restarts itself with better ones when OpenBLAS did not recognise the CPU); a user's OPENBLAS_CORETYPE is obeyed")
+    func blasKernelsSuitTheCPU() throws {
+        let folder = try TemporaryFolder()
+        try writeCost(folder.file("c.h5"), "C", rows: 3, cols: 3, [0, 1, 2, 1, 0, 2, 2, 1, 0])
+        var environment = ProcessInfo.processInfo.environment
+        environment["OPENBLAS_CORETYPE"] = nil
+        environment["TRANSFUSE_BLAS_RESTARTED"] = nil
+        let detected = try CommandRunner.run(["ot", folder.file("c.h5"), "--dataset", "C", "--json"], environment: environment)
+        #expect(detected.status == 0, "\(detected.stderr)")
+        let kernels = try #require(try json(detected)["blas_kernels"] as? String)
+        let flags = cpuFlags()
+        if flags.contains("avx2") && flags.contains("fma") {
+            let old = ["katmai", "coppermine", "northwood", "prescott", "banias", "core2", "penryn", "dunnington", "nehalem", "atom", "sandybridge"]
+            #expect(!old.contains(kernels.lowercased()), "OpenBLAS runs \(kernels) kernels on a CPU with AVX2")
+        }
+        environment["OPENBLAS_CORETYPE"] = "Prescott"
+        let forced = try CommandRunner.run(["ot", folder.file("c.h5"), "--dataset", "C", "--json"], environment: environment)
+        #expect(forced.status == 0, "\(forced.stderr)")
+        #expect(try json(forced)["blas_kernels"] as? String == "Prescott")
+        #expect(abs((try json(forced)["cost"] as? Double ?? -1) - 0) < 1e-15)
+    }
 }

@@ -7,7 +7,10 @@
 // BERT: BERT-base (hidden 768, 12 heads, 12 layers, MLP 3072, vocab 30522), last hidden state.
 import Foundation
 import Inference
+import Transport
 import WeightStore
+
+BLASKernelChoice.restartIfFallbackKernels()
 
 struct Arguments {
     var model = "bert"
