@@ -63,6 +63,122 @@ static inline void transfuse_wait_equal(const long *p, long target) {
     while (__atomic_load_n(p, __ATOMIC_ACQUIRE) != target) transfuse_spin_once(&spins);
 }
 
+// Sparse shortest augmenting paths for the assignment solver (LinearAssignment+Sparse.swift):
+// portable C, because the heaps below are the inner loop of the search.
+
+/// The `k` columns of least `c[j] - v[j]` in one row of `n` (ties to the lower column), written
+/// to `out` in no particular order; `values` is scratch of `k` doubles. Returns min(k, n).
+static inline long transfuse_lap_candidates(const double *c, const double *v, long n, long k, long *out,
+                                            double *values) {
+    if (k > n) k = n;
+    long count = 0;
+    for (long j = 0; j < n; j++) {
+        double h = c[j] - v[j];
+        long at;
+        if (count < k) {
+            at = count++;
+            while (at > 0) {  // sift up (max-heap: larger value, or equal value and later column, on top)
+                long p = (at - 1) / 2;
+                if (!(values[p] < h || (values[p] == h && out[p] < j))) break;
+                values[at] = values[p]; out[at] = out[p]; at = p;
+            }
+        } else {
+            if (!(h < values[0])) continue;
+            at = 0;
+            for (;;) {  // sift down from the root
+                long l = 2 * at + 1, r = l + 1, top = -1;
+                double tv = h; long tj = j;
+                if (l < k && (values[l] > tv || (values[l] == tv && out[l] > tj))) { top = l; tv = values[l]; tj = out[l]; }
+                if (r < k && (values[r] > tv || (values[r] == tv && out[r] > tj))) { top = r; }
+                if (top < 0) break;
+                values[at] = values[top]; out[at] = out[top]; at = top;
+            }
+        }
+        values[at] = h; out[at] = j;
+    }
+    return count;
+}
+
+/// Dijkstra from free row `f` over reduced costs on the candidate graph (row `i`'s columns are
+/// `cols[start[i] ..< start[i + 1]]`, their costs `costs[...]` the same entries of `c`), to the nearest free column (`y[j] < 0`); then the prices of
+/// the scanned columns are updated and the path augmented, as in the dense search. Scratch:
+/// `d` (n, all +inf on entry and on return), `scanned` (n, all 0 on entry and return), `pred`
+/// (n), `touched` and `settled` (n each), `heapKey`/`heapCol` (capacity `heapCapacity`).
+/// Returns 1 when augmented, 0 when no free column is reachable, -1 when the heap is too small.
+static inline int transfuse_lap_sparse_augment(long f, long n, const double *c, const long *start, const long *cols,
+                                               const double *costs,
+                                               long *x, long *y, double *v, double *d, char *scanned, long *pred,
+                                               long *touched, long *settled, double *heapKey, long *heapCol,
+                                               long heapCapacity) {
+    long nt = 0, ns = 0, hn = 0, end = -1;
+    double endDistance = 0;
+    int status = 0;
+#define TRANSFUSE_HEAP_BELOW(ka, ja, kb, jb) ((ka) < (kb) || ((ka) == (kb) && (ja) < (jb)))
+#define TRANSFUSE_HEAP_PUSH(key, col) do { \
+        if (hn == heapCapacity) { status = -1; goto done; } \
+        long at_ = hn++; \
+        while (at_ > 0) { long p_ = (at_ - 1) / 2; \
+            if (!TRANSFUSE_HEAP_BELOW(key, col, heapKey[p_], heapCol[p_])) break; \
+            heapKey[at_] = heapKey[p_]; heapCol[at_] = heapCol[p_]; at_ = p_; } \
+        heapKey[at_] = key; heapCol[at_] = col; } while (0)
+    for (long e = start[f]; e < start[f + 1]; e++) {
+        long j = cols[e];
+        double h = costs[e] - v[j];
+        d[j] = h; pred[j] = f; touched[nt++] = j;
+        TRANSFUSE_HEAP_PUSH(h, j);
+    }
+    while (hn > 0) {
+        double key = heapKey[0]; long j = heapCol[0];
+        // pop: move the last entry down from the root
+        hn--;
+        if (hn > 0) {
+            double lk = heapKey[hn]; long lj = heapCol[hn]; long at = 0;
+            for (;;) {
+                long l = 2 * at + 1, r = l + 1, top = -1;
+                double tk = lk; long tj = lj;
+                if (l < hn && TRANSFUSE_HEAP_BELOW(heapKey[l], heapCol[l], tk, tj)) { top = l; tk = heapKey[l]; tj = heapCol[l]; }
+                if (r < hn && TRANSFUSE_HEAP_BELOW(heapKey[r], heapCol[r], tk, tj)) { top = r; }
+                if (top < 0) break;
+                heapKey[at] = heapKey[top]; heapCol[at] = heapCol[top]; at = top;
+            }
+            heapKey[at] = lk; heapCol[at] = lj;
+        }
+        if (scanned[j] || key > d[j]) continue;
+        if (y[j] < 0) { end = j; endDistance = key; break; }
+        scanned[j] = 1; settled[ns++] = j;
+        long i = y[j];
+        double u1 = c[i * n + j] - v[j] - key;
+        for (long e = start[i]; e < start[i + 1]; e++) {
+            long k = cols[e];
+            if (scanned[k]) continue;
+            double h = costs[e] - v[k] - u1;
+            if (h < d[k]) {
+                if (d[k] == __builtin_inf()) touched[nt++] = k;
+                d[k] = h; pred[k] = i;
+                TRANSFUSE_HEAP_PUSH(h, k);
+            }
+        }
+    }
+    if (end >= 0) {
+        for (long s = 0; s < ns; s++) { long j = settled[s]; v[j] += d[j] - endDistance; }
+        long j = end;
+        for (;;) {
+            long i = pred[j];
+            y[j] = i;
+            long previous = x[i];
+            x[i] = j;
+            if (i == f) break;
+            j = previous;
+        }
+        status = 1;
+    }
+done:
+    for (long t = 0; t < nt; t++) { d[touched[t]] = __builtin_inf(); scanned[touched[t]] = 0; }
+    return status;
+#undef TRANSFUSE_HEAP_PUSH
+#undef TRANSFUSE_HEAP_BELOW
+}
+
 #if defined(__x86_64__) && defined(__clang__)
 #include <cpuid.h>
 

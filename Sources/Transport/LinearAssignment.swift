@@ -28,34 +28,52 @@ public enum LinearAssignment {
     }
 
     /// The solver with the row scans of augmenting row reduction and the relaxations of the
-    /// shortest-path search run by `unit` (every unit gives the same result).
-    static func solveUnchecked(n: Int, cost: UnsafeBufferPointer<Double>, unit: Kernels.VectorUnit) -> [Int] {
+    /// shortest-path search run by `unit` (every unit gives the same result). From
+    /// ``sparseMinimumSize`` on, the augmentation runs on a candidate graph checked against every
+    /// entry (``solveSparse(n:c:free:x:y:v:unit:)``), densely when that fails; `sparse: false`
+    /// forces the dense search.
+    static func solveUnchecked(n: Int, cost: UnsafeBufferPointer<Double>, unit: Kernels.VectorUnit,
+                               sparse: Bool = true) -> [Int] {
         if n == 1 { return [0] }
-        var x = [Int](repeating: -1, count: n)   // row -> column
-        var y = [Int](repeating: -1, count: n)   // column -> row
-        var v = [Double](repeating: 0, count: n) // column prices
-        let free = x.withUnsafeMutableBufferPointer { x in
-            y.withUnsafeMutableBufferPointer { y in
-                v.withUnsafeMutableBufferPointer { v in
-                    reduce(n: n, c: cost.baseAddress!, x: x.baseAddress!, y: y.baseAddress!, v: v.baseAddress!, unit: unit)
+        let c = cost.baseAddress!
+        let useSparse = sparse && n >= sparseMinimumSize
+        for attempt in useSparse ? [true, false] : [false] {
+            var x = [Int](repeating: -1, count: n)   // row -> column
+            var y = [Int](repeating: -1, count: n)   // column -> row
+            var v = [Double](repeating: 0, count: n) // column prices
+            let solved = x.withUnsafeMutableBufferPointer { x in
+                y.withUnsafeMutableBufferPointer { y in
+                    v.withUnsafeMutableBufferPointer { v in
+                        let (x, y, v) = (x.baseAddress!, y.baseAddress!, v.baseAddress!)
+                        if attempt {
+                            let free = reduceColumns(n: n, c: c, x: x, y: y, v: v, unit: unit)
+                            return solveSparse(n: n, c: c, free: free, x: x, y: y, v: v, unit: unit)
+                        }
+                        let free = reduce(n: n, c: c, x: x, y: y, v: v, unit: unit)
+                        augment(n: n, c: c, free: free, x: x, y: y, v: v, unit: unit)
+                        return true
+                    }
                 }
             }
+            if solved { return x }
         }
-        x.withUnsafeMutableBufferPointer { x in
-            y.withUnsafeMutableBufferPointer { y in
-                v.withUnsafeMutableBufferPointer { v in
-                    augment(n: n, c: cost.baseAddress!, free: free, x: x.baseAddress!, y: y.baseAddress!,
-                            v: v.baseAddress!, unit: unit)
-                }
-            }
-        }
-        return x
+        preconditionFailure("the dense search always completes")
     }
 
     /// Column reduction, reduction transfer and two rounds of augmenting row reduction; returns
     /// the rows left unassigned.
     static func reduce(n: Int, c: UnsafePointer<Double>, x: UnsafeMutablePointer<Int>, y: UnsafeMutablePointer<Int>,
                        v: UnsafeMutablePointer<Double>, unit: Kernels.VectorUnit) -> [Int] {
+        let free = reduceColumns(n: n, c: c, x: x, y: y, v: v, unit: unit)
+        return augmentingRowReduction(n: n, free: free, x: x, y: y, v: v) { i in
+            Kernels.twoSmallest(unit, c: c + i * n, v: v, count: n)
+        }
+    }
+
+    /// Column reduction and reduction transfer; returns the rows left unassigned. Every assigned
+    /// row's match then has the least reduced cost `c[i, j] − v[j]` of its row.
+    static func reduceColumns(n: Int, c: UnsafePointer<Double>, x: UnsafeMutablePointer<Int>, y: UnsafeMutablePointer<Int>,
+                              v: UnsafeMutablePointer<Double>, unit: Kernels.VectorUnit) -> [Int] {
         var free = [Int]()
         free.reserveCapacity(n)
 
@@ -95,8 +113,17 @@ public enum LinearAssignment {
             }
         }
         // Rows that matched several columns keep one; the columns they dropped are free.
+        return free
+    }
 
-        // MARK: Augmenting row reduction (two passes, bounded against float ping-pong)
+    /// Two rounds of augmenting row reduction of the rows `free`, bounded against float
+    /// ping-pong; `twoSmallest(i)` gives the two least reduced costs of row `i` (over the
+    /// columns the search may use) as ``Kernels/twoSmallest(_:c:v:count:)`` does. Returns the
+    /// rows left unassigned.
+    static func augmentingRowReduction(n: Int, free: [Int], x: UnsafeMutablePointer<Int>, y: UnsafeMutablePointer<Int>,
+                                       v: UnsafeMutablePointer<Double>,
+                                       twoSmallest: (Int) -> (umin: Double, first: Int, usub: Double, second: Int)) -> [Int] {
+        var free = free
         for _ in 0..<2 {
             var k = 0
             let count = free.count
@@ -107,7 +134,7 @@ public enum LinearAssignment {
                 k += 1
                 budget -= 1
                 if budget < 0 { next.append(i); continue }
-                let (umin, first, usub, j2) = Kernels.twoSmallest(unit, c: c + i * n, v: v, count: n)
+                let (umin, first, usub, j2) = twoSmallest(i)
                 var j1 = first
                 var i0 = y[j1]
                 if umin < usub {
