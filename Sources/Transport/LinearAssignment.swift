@@ -2,7 +2,10 @@
 /// shortest-augmenting-path method of Jonker & Volgenant (1987): column reduction, reduction
 /// transfer, two rounds of augmenting row reduction, then Dijkstra-like augmentation for the
 /// rows still free. Worst case O(n³), usually far less; deterministic (fixed scan order, ties
-/// go to the lowest index found first).
+/// go to the lowest index found first). From ``sparseMinimumSize`` on the row reduction and the
+/// shortest paths run on a candidate graph checked against every entry
+/// (LinearAssignment+Sparse.swift): the same optimum, possibly another of several optimal
+/// permutations.
 public enum LinearAssignment {
     /// Solves `min Σᵢ C[i, σ(i)]` over permutations `σ`.
     /// - Parameter cost: a square `n × n` matrix of finite values (any sign).
