@@ -64,7 +64,7 @@ let package = Package(
 
         // MARK: - Tests
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WeightStoreTests", dependencies: ["WeightStore", "TestSupport"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SafeTensorsTests", dependencies: ["SafeTensors", "WeightStore", "TestSupport"],
                     resources: [.copy("Fixtures")]),
         .testTarget(name: "HDF5CheckpointTests", dependencies: ["HDF5Checkpoint", "HDF5Kit", "WeightStore", "TestSupport"],

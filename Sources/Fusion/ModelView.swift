@@ -35,11 +35,13 @@ struct ModelView {
         try doubles(try tensor(name))
     }
 
-    /// The values as `Double`; the tensor's mapped pages are released afterwards (the fusion
-    /// reads every tensor once or twice, so keeping them would hold both models in memory).
+    /// The values as `Double`, as the `Float`s the fused model is written in (F32 widened where
+    /// it lies; F64 rounded to `Float` first); the tensor's mapped pages are released afterwards
+    /// (the fusion reads every tensor once or twice, so keeping them would hold both models in
+    /// memory).
     private func doubles(_ t: Tensor) throws -> [Double] {
         defer { t.source.release() }
-        return try t.floats().map(Double.init)
+        return try t.dtype == .f32 ? t.doubles() : t.floats().map(Double.init)
     }
 
     /// The tensor's last axis as rows: `[..., n]` → `n × (elements / n)` (for embeddings stored

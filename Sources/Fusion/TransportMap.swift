@@ -15,11 +15,10 @@ public struct TransportMap: Sendable {
     /// `n0 × n1`, reference scaling.
     public var matrix: Matrix
 
+    /// `T = n0 · plan`, written into a new matrix in one pass (the plan usually still belongs
+    /// to its `TransportResult`: scaling it in place would copy it first).
     public init(plan: Matrix) {
-        var m = plan
-        let scale = Double(plan.rows)
-        for k in m.storage.indices { m.storage[k] *= scale }
-        matrix = m
+        matrix = plan.scaled(by: Double(plan.rows))
     }
 
     public init(scaled: Matrix) { matrix = scaled }

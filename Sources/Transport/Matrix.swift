@@ -33,6 +33,24 @@ public struct Matrix: Equatable, Sendable {
         self.storage = values
     }
 
+    /// Every entry times `factor`, written into a new matrix in one pass (`self` is only read,
+    /// so no copy of it is made first even when its storage is shared).
+    public func scaled(by factor: Double) -> Matrix {
+        Matrix(rows: rows, cols: cols, storage: storage.withUnsafeBufferPointer { p in
+            [Double](unsafeUninitializedCapacity: p.count) { o, n in
+                for k in 0..<p.count { o[k] = p[k] * factor }
+                n = p.count
+            }
+        })
+    }
+
+    /// A matrix over `storage` (`rows * cols` values, not checked).
+    private init(rows: Int, cols: Int, storage: [Double]) {
+        self.rows = rows
+        self.cols = cols
+        self.storage = storage
+    }
+
     /// A matrix from an array of equally long rows (`rows.count × rows[0].count`).
     /// - Throws: ``TransportError/shapeMismatch(_:)`` when the rows have different lengths.
     public init(_ rowArrays: [[Double]]) throws {

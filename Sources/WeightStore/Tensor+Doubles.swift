@@ -13,7 +13,7 @@ extension Tensor {
             }
             switch dtype {
             case .f64: return load(Double.self) { $0 }
-            case .f32: return load(Float.self) { Double($0) }
+            case .f32: return widenFloat32(raw, count: count)
             case .f16: return load(UInt16.self) { Double(HalfPrecision.float(float16Bits: $0)) }
             case .bf16: return load(UInt16.self) { Double(HalfPrecision.float(bfloat16Bits: $0)) }
             case .i64: return load(Int64.self) { Double($0) }
@@ -27,6 +27,26 @@ extension Tensor {
             case .bool: return load(UInt8.self) { $0 == 0 ? 0 : 1 }
             default: throw StoreError.notFloatingPoint(tensor: name, dtype: dtype)
             }
+        }
+    }
+
+    /// `count` little-endian F32 values from `raw` (any alignment) widened to `Double`, eight
+    /// at a time (the fusion widens every weight of two models this way).
+    private func widenFloat32(_ raw: UnsafeRawBufferPointer, count: Int) -> [Double] {
+        guard count > 0 else { return [] }  // an empty mapped tensor has no base address
+        return [Double](unsafeUninitializedCapacity: count) { out, initialized in
+            let target = UnsafeMutableRawPointer(out.baseAddress!)
+            var k = 0
+            while k + 8 <= count {
+                let v = raw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
+                target.storeBytes(of: SIMD8<Double>(v), toByteOffset: k * 8, as: SIMD8<Double>.self)
+                k += 8
+            }
+            while k < count {
+                out[k] = Double(raw.loadUnaligned(fromByteOffset: k * 4, as: Float.self))
+                k += 1
+            }
+            initialized = count
         }
     }
 }
