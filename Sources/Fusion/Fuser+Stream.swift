@@ -84,7 +84,11 @@ extension Fuser {
         }
         let names = aligners.map { "model \($0.k) (\(inputs[$0.k].label))" }.joined(separator: ", ")
         progress("aligning \(names) to the anchor (model \(anchorIndex))")
-        // Stage s is averaged and emitted in the background while stage s + 1 is aligned.
+        // Stage s is averaged and emitted in the background while stage s + 1 is aligned, outside
+        // its cost matrices' products.
+        let gate = PhaseGate()
+        combiner.gate = gate
+        for (_, aligner) in aligners { aligner.productGate = gate }
         let pipeline = StagePipeline(combiner)
         defer { pipeline.waitUntilIdle() }
         let stages = aligners.first?.aligner.stageCount ?? 0

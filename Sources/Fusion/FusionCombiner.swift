@@ -15,6 +15,8 @@ struct FusionCombiner {
     let weights: [Double]
     let options: FusionOptions
     let emit: (Tensor) throws -> Void
+    /// Waited at before each tensor is averaged (``PhaseGate``).
+    var gate: PhaseGate?
 
     /// Aligned versions waiting for the other models, by tensor name and model.
     private var pending: [String: [Int: [Float]]] = [:]
@@ -50,6 +52,7 @@ struct FusionCombiner {
             guard let versions = pending.removeValue(forKey: name) else { continue }
             let tensor = anchor.store.tensors[index]
             guard tensor.dtype.isFloatingPoint, !emitted.contains(name), !copies.contains(name) else { continue }
+            gate?.waitUntilOpen()
             try send(try average(tensor, versions))
         }
     }

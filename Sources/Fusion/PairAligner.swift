@@ -28,6 +28,8 @@ final class PairAligner {
     var fixedStream: TransportMap?
     /// A pass of the global stream search (it must not start a search of its own).
     var isStreamSearch = false
+    /// Closed around the cost matrices' products (``PhaseGate``), when the fuser writes meanwhile.
+    var productGate: PhaseGate?
 
     // Carried from stage to stage.
     /// The residual stream's map after the last stage run.
@@ -155,7 +157,8 @@ final class PairAligner {
         defer { transportSeconds += Date().timeIntervalSince(start) }
         do {
             let metric = f.metric ?? options.effectiveMetric
-            let cost = try metric.process(f.source, f.anchor)
+            let cost = try productGate.map { gate in try gate.whileClosed { try metric.process(f.source, f.anchor) } }
+                ?? metric.process(f.source, f.anchor)
             var useSinkhorn: Bool
             switch options.solver {
             case .emd: useSinkhorn = false
