@@ -28,8 +28,15 @@ final class PairAligner {
     var fixedStream: TransportMap?
     /// A pass of the global stream search (it must not start a search of its own).
     var isStreamSearch = false
-    /// Closed around the cost matrices' products (``PhaseGate``), when the fuser writes meanwhile.
+    /// Closed around the matrix products on both cores (cost matrices, dense input maps;
+    /// ``PhaseGate``), when the fuser writes meanwhile.
     var productGate: PhaseGate?
+
+    /// `body` with ``productGate`` closed (when there is one).
+    func inGate<T>(_ body: () throws -> T) rethrows -> T {
+        guard let productGate else { return try body() }
+        return try productGate.whileClosed(body)
+    }
 
     // Carried from stage to stage.
     /// The residual stream's map after the last stage run.
@@ -122,7 +129,8 @@ final class PairAligner {
                 throw FusionError.tensorShape(model: source.label, tensor: label, expected: "\(inMap.rows) input channels",
                                               found: w0.shapeDescription)
             }
-            w0a = Dense.timesMap(w0, inMap.side(.input, scaling))
+            let input = inMap.side(.input, scaling)
+            w0a = inGate { Dense.timesMap(w0, input) }
         }
         guard w0a.cols == w1.cols else {
             throw FusionError.tensorShape(model: source.label, tensor: label, expected: "\(w1.cols) input features (the anchor's)",
@@ -157,8 +165,7 @@ final class PairAligner {
         defer { transportSeconds += Date().timeIntervalSince(start) }
         do {
             let metric = f.metric ?? options.effectiveMetric
-            let cost = try productGate.map { gate in try gate.whileClosed { try metric.process(f.source, f.anchor) } }
-                ?? metric.process(f.source, f.anchor)
+            let cost = try inGate { try metric.process(f.source, f.anchor) }
             var useSinkhorn: Bool
             switch options.solver {
             case .emd: useSinkhorn = false

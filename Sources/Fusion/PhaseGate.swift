@@ -3,9 +3,10 @@ import Foundation
 /// Keeps the background averaging and writing of finished layers out of the main thread's
 /// matrix products.
 ///
-/// The cost matrices' `dgemm` runs on both cores; when the writer thread takes one of them
-/// meanwhile, OpenBLAS's evenly split product waits for its slower half (the MLP's 3072² product
-/// took 0.14–0.19 s inside the fusion against 0.116 s alone). The main thread closes the gate
+/// The cost matrices' `dgemm` (and the products with dense input maps) run on both cores; when
+/// the writer thread takes one of them meanwhile, OpenBLAS's evenly split product waits for its
+/// slower half (the MLP's 3072² product took 0.14–0.19 s inside the fusion against 0.116 s
+/// alone). The main thread closes the gate
 /// around those products; the writer waits at the gate before each tensor, so its work moves to
 /// the single-threaded assignment phases instead.
 final class PhaseGate: @unchecked Sendable {
