@@ -56,16 +56,24 @@ extension Kernels {
             return (c[j1] - v[j1], j1, c[j2] - v[j2], j2)
         #endif
         default:
-            var umin = c[0] - v[0], j1 = 0
-            var usub = Double.infinity, j2 = -1
-            for j in 1..<n {
-                let h = c[j] - v[j]
-                if h < usub {
-                    if h >= umin { usub = h; j2 = j } else { usub = umin; umin = h; j2 = j1; j1 = j }
-                }
-            }
-            return (umin, j1, usub, j2)
+            return twoSmallest(c: c, v: v, columns: 0..<n)
         }
+    }
+
+    /// ``twoSmallest(_:c:v:count:)`` over the given (non-empty, ascending) `columns` of a row
+    /// only, by a left-to-right scan: the portable path, and the sparse search's candidates.
+    @inline(__always)
+    static func twoSmallest<Columns: Collection<Int>>(c: UnsafePointer<Double>, v: UnsafePointer<Double>,
+                                                      columns: Columns) -> (umin: Double, first: Int, usub: Double, second: Int) {
+        var j1 = columns.first!, umin = c[j1] - v[j1]
+        var usub = Double.infinity, j2 = -1
+        for j in columns.dropFirst() {
+            let h = c[j] - v[j]
+            if h < usub {
+                if h >= umin { usub = h; j2 = j } else { usub = umin; umin = h; j2 = j1; j1 = j }
+            }
+        }
+        return (umin, j1, usub, j2)
     }
 
     /// Column reduction by row `i`: every `j` with `row[j] < colMin[j]` takes `colMin[j] =

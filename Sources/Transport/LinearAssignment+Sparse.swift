@@ -36,7 +36,7 @@ extension LinearAssignment {
         var pending = graph.start.withUnsafeBufferPointer { start in
             graph.columns.withUnsafeBufferPointer { columns in
                 augmentingRowReduction(n: n, free: free, x: x, y: y, v: v) { i in
-                    twoSmallest(c: c + i * n, v: v, columns: columns.baseAddress! + start[i], count: start[i + 1] - start[i])
+                    Kernels.twoSmallest(c: c + i * n, v: v, columns: UnsafeBufferPointer(rebasing: columns[start[i]..<start[i + 1]]))
                 }
             }
         }
@@ -57,7 +57,7 @@ extension LinearAssignment {
         let search = SparseSearch(n: n)
         for _ in 0..<maximumRepairRounds {
             for f in pending {
-                guard search.augment(from: f, n: n, c: c, graph: graph, x: x, y: y, v: v) else { return false }
+                guard search.augment(from: f, c: c, graph: graph, x: x, y: y, v: v) else { return false }
             }
             // Every entry against the duals: rows with an entry below their match's reduced cost.
             pending = []
@@ -79,36 +79,15 @@ extension LinearAssignment {
         return false
     }
 
-    /// The `count` rows of least `c[i, column] − v[column]` (ties to the lower row).
+    /// The `count` rows of least `c[i, column] − v[column]`, least first (ties to the lower row):
+    /// the column gathered, then the same selection as a row's candidates.
     static func nearestRows(column j: Int, n: Int, c: UnsafePointer<Double>, v: UnsafePointer<Double>, count: Int) -> [Int] {
-        var heap = [(value: Double, row: Int)]()
-        for i in 0..<n {
-            let h = c[i * n + j] - v[j]
-            if heap.count < count {
-                heap.append((h, i))
-                if heap.count == count { heap.sort { $0.value < $1.value || ($0.value == $1.value && $0.row < $1.row) } }
-            } else if h < heap[count - 1].value {
-                var k = count - 1
-                while k > 0, heap[k - 1].value > h { heap[k] = heap[k - 1]; k -= 1 }
-                heap[k] = (h, i)
-            }
-        }
-        return heap.map(\.row)
-    }
-
-    /// ``Kernels/twoSmallest(_:c:v:count:)`` over the `count >= 1` ascending `columns` of a row.
-    @inline(__always)
-    static func twoSmallest(c: UnsafePointer<Double>, v: UnsafePointer<Double>, columns: UnsafePointer<Int>,
-                            count: Int) -> (umin: Double, first: Int, usub: Double, second: Int) {
-        var j1 = columns[0], umin = c[j1] - v[j1]
-        var usub = Double.infinity, j2 = -1
-        for k in 1..<Swift.max(count, 1) {
-            let j = columns[k], h = c[j] - v[j]
-            if h < usub {
-                if h >= umin { usub = h; j2 = j } else { usub = umin; umin = h; j2 = j1; j1 = j }
-            }
-        }
-        return (umin, j1, usub, j2)
+        let reduced = (0..<n).map { i in c[i * n + j] - v[j] }
+        let zeros = [Double](repeating: 0, count: n)
+        var rows = [Int](repeating: 0, count: count)
+        var scratch = [Double](repeating: 0, count: count)
+        let found = transfuse_lap_candidates(reduced, zeros, n, count, &rows, &scratch)
+        return rows.prefix(found).sorted { (reduced[$0], $0) < (reduced[$1], $1) }
     }
 }
 
@@ -233,7 +212,7 @@ final class SparseSearch {
 
     /// Augments free row `f` along a shortest path and updates the prices of the columns scanned
     /// (as the dense search does); `false` when no free column is reachable.
-    func augment(from f: Int, n: Int, c: UnsafePointer<Double>, graph: CandidateGraph,
+    func augment(from f: Int, c: UnsafePointer<Double>, graph: CandidateGraph,
                  x: UnsafeMutablePointer<Int>, y: UnsafeMutablePointer<Int>, v: UnsafeMutablePointer<Double>) -> Bool {
         // Every improvement pushes one entry, by an edge of the first row or of a row scanned
         // (once each): at most one per graph edge.
