@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "Inference", dependencies: ["WeightStore", "CBLAS", "HDF5Kit"]),
 
         // MARK: - Fusion (OT fusion of ViT / BERT models through the canonical layout)
-        .target(name: "Fusion", dependencies: ["WeightStore", "Transport", "NamingSchemes", "Inference", "CBLAS", "CDeflate",
+        .target(name: "Fusion", dependencies: ["WeightStore", "Transport", "NamingSchemes", "Inference", "CDeflate",
                                                .product(name: "Yams", package: "Yams")]),
 
         // MARK: - Command line

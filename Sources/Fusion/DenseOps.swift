@@ -1,30 +1,7 @@
-import CBLAS
 import Transport
 
-/// Dense products on `Matrix` through OpenBLAS; the only file of `Fusion` that imports `CBLAS`.
+/// Dense operations on `Matrix` for the flow graph (products through ``Transport/BLAS``).
 enum Dense {
-    /// `op(A) · op(B)` where `op` optionally transposes; shapes must agree (checked by callers).
-    static func multiply(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false) -> Matrix {
-        let m = transposeA ? a.cols : a.rows
-        let k = transposeA ? a.rows : a.cols
-        let n = transposeB ? b.rows : b.cols
-        precondition(k == (transposeB ? b.cols : b.rows), "inner dimensions differ")
-        var out = Matrix(rows: m, cols: n)
-        guard m > 0, n > 0, k > 0 else { return out }
-        a.storage.withUnsafeBufferPointer { ap in
-            b.storage.withUnsafeBufferPointer { bp in
-                out.storage.withUnsafeMutableBufferPointer { op in
-                    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
-                                transposeB ? CblasTrans : CblasNoTrans,
-                                blasint(m), blasint(n), blasint(k), 1.0,
-                                ap.baseAddress, blasint(a.cols), bp.baseAddress, blasint(b.cols),
-                                0.0, op.baseAddress, blasint(n))
-                }
-            }
-        }
-        return out
-    }
-
     /// `vᵀ · M` for a vector of `M.rows` values: `M.cols` values.
     static func rowTimes(_ v: [Double], _ m: Matrix) -> [Double] {
         precondition(v.count == m.rows)
@@ -79,27 +56,11 @@ enum Dense {
 // MARK: - Products with transport maps (sparse when the plan is)
 
 extension Dense {
-    /// Non-zero entries of `m` in row-major order when it has at most `4·max(rows, cols)` of
-    /// them (exact OT plans have at most `rows + cols − 1`), else `nil`.
-    static func sparseEntries(_ m: Matrix) -> [MapOperand.SparseEntry]? {
-        let limit = 4 * max(m.rows, m.cols)
-        var entries: [MapOperand.SparseEntry] = []
-        let cols = m.cols
-        let complete = m.storage.withUnsafeBufferPointer { p -> Bool in
-            for k in 0..<p.count where p[k] != 0 {
-                entries.append(MapOperand.SparseEntry(row: k / cols, col: k % cols, value: p[k]))
-                if entries.count > limit { return false }
-            }
-            return true
-        }
-        return complete ? entries : nil
-    }
-
     /// `W · T` (`W` is `r × n0`, `T` is `n0 × n1`): the input side of a layer. Sparse maps go
     /// row by row through `W` (contiguous reads), each output entry summing its terms in the
     /// entries' order.
     static func timesMap(_ w: Matrix, _ t: MapOperand) -> Matrix {
-        guard case let .sparse(_, cols, entries) = t else { return multiply(w, t.matrix) }
+        guard case let .sparse(_, cols, entries) = t else { return BLAS.multiply(w, t.matrix) }
         var out = Matrix(rows: w.rows, cols: cols)
         guard w.rows > 0, !entries.isEmpty else { return out }
         let inner = w.cols
@@ -117,7 +78,7 @@ extension Dense {
 
     /// `Tᵀ · W` (`T` is `n0 × n1`, `W` is `n0 × c`): the output side of a layer.
     static func mapTransposedTimes(_ t: MapOperand, _ w: Matrix) -> Matrix {
-        guard case let .sparse(_, cols, entries) = t else { return multiply(t.matrix, w, transposeA: true) }
+        guard case let .sparse(_, cols, entries) = t else { return BLAS.multiply(t.matrix, w, transposeA: true) }
         var out = Matrix(rows: cols, cols: w.cols)
         guard w.cols > 0, !entries.isEmpty else { return out }
         let width = w.cols

@@ -81,7 +81,7 @@ struct FusionCombiner {
             for j in out.indices { out[j] += ck * Double(values[j]) }
         }
         tensor.source.release()
-        return try Tensor.fromFloats(name: spec, shape: tensor.shape, values: out.map(Float.init), dtype: tensor.dtype)
+        return try Tensor.fromFloats(name: spec, shape: tensor.shape, values: out.narrowedToFloat(), dtype: tensor.dtype)
     }
 
     /// Emits `tensor` and, when it is the original of a tied pair, its copy.
@@ -118,7 +118,7 @@ struct FusionCombiner {
                 for j in out.indices { out[j] += weights[k] * Double(values[j]) }
                 t.source.release()
             }
-            try send(try Tensor.fromFloats(name: tensor.name, shape: tensor.shape, values: out.map(Float.init), dtype: tensor.dtype))
+            try send(try Tensor.fromFloats(name: tensor.name, shape: tensor.shape, values: out.narrowedToFloat(), dtype: tensor.dtype))
         }
     }
 }

@@ -11,7 +11,7 @@ public enum MapExport {
         var seen: Set<String> = []
         for (name, map) in maps where seen.insert(name).inserted {
             tensors.append(try Tensor.fromFloats(name: name, shape: [map.matrix.rows, map.matrix.cols],
-                                                 values: map.matrix.storage.map(Float.init)))
+                                                 values: map.matrix.storage.narrowedToFloat()))
         }
         return try WeightStore(tensors: tensors, metadata: ["transfuse.content": "transport maps (rows: model channels, columns: anchor channels; n0 * plan)"])
     }

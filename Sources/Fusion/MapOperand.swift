@@ -11,11 +11,7 @@ enum MapOperand {
     case sparse(rows: Int, cols: Int, entries: [SparseEntry])
     case dense(Matrix)
 
-    struct SparseEntry {
-        var row: Int
-        var col: Int
-        var value: Double
-    }
+    typealias SparseEntry = Transport.SparseEntry
 
     var rows: Int {
         switch self {
@@ -52,10 +48,10 @@ extension TransportMap {
         case output
     }
 
-    /// The map scaled for `side` (``inputSide(_:)`` / ``outputSide(_:)``), sparse when it has at
-    /// most `4·max(rows, cols)` non-zero entries, without a dense scaled copy then.
+    /// The map scaled for `side` (``inputSide(_:)`` / ``outputSide(_:)``), sparse when the map
+    /// is (``sparseLimit(rows:cols:)``), without a dense scaled copy then.
     func side(_ side: Side, _ scaling: FusionOptions.Scaling) -> MapOperand {
-        guard let entries = Dense.sparseEntries(matrix) else {
+        guard let entries = sparse?.entries else {
             return .dense(side == .input ? inputSide(scaling) : outputSide(scaling))
         }
         var scaled = entries

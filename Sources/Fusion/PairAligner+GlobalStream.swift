@@ -144,8 +144,9 @@ extension PairAligner {
         }
         let offset = t.name.contains("key") ? 1 : 0
         var m = Matrix(rows: rows, cols: cols)
+        let whole = map.matrix
         for i in 0..<rows {
-            for j in 0..<cols { m[i, j] = map.matrix[offset * rows + i, offset * cols + j] }
+            for j in 0..<cols { m[i, j] = whole[offset * rows + i, offset * cols + j] }
         }
         return TransportMap(scaled: m)
     }

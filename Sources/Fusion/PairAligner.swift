@@ -1,5 +1,6 @@
 import Foundation
 import Transport
+import WeightStore
 
 /// Aligns one model (the source, "model 0" of the paper) onto the anchor along the transport
 /// map flow graph, producing the source's tensors in the anchor's shapes and channel order.
@@ -88,7 +89,7 @@ final class PairAligner {
 
     // MARK: - Recording
 
-    func record(_ name: String, _ values: [Double]) { aligned[name] = values.map(Float.init) }
+    func record(_ name: String, _ values: [Double]) { aligned[name] = values.narrowedToFloat() }
     func record(_ name: String, _ m: Matrix) { record(name, m.storage) }
     func recordMap(_ name: String, _ map: TransportMap?) { if keepMaps, let map { maps.append((name, map)) } }
 
@@ -174,9 +175,9 @@ final class PairAligner {
                 if let inRows, let inCols { useSinkhorn = cost.rows > inRows || cost.cols > inCols } else { useSinkhorn = false }
             }
             if f.exact { useSinkhorn = false }
-            let result = useSinkhorn ? try Sinkhorn(reg: options.reg).solve(cost: cost) : try EMD.solve(cost: cost)
+            let result = useSinkhorn ? try Sinkhorn(reg: options.reg).solve(cost: cost) : try EMD.solve(cost: cost, costIsChecked: true)
             if let warning = result.warning { progress("  warning (\(label)): \(warning)") }
-            return TransportMap(plan: result.plan)
+            return TransportMap(result: result)
         } catch let error as TransportError {
             throw FusionError.transport(layer: label, reason: error.description)
         }

@@ -12,16 +12,59 @@ import Transport
 /// ``FusionOptions/Scaling/auto`` the output side keeps `T` when the source is wider
 /// (`n0 > n1`) and is barycentric otherwise.
 public struct TransportMap: Sendable {
+    /// Dense, or its non-zero entries (with the dense form built on demand) when there are at
+    /// most ``sparseLimit`` of them.
+    private enum Storage: Sendable {
+        case dense(Matrix)
+        case sparse(SparseMatrix)
+    }
+    private let storage: Storage
+
     /// `n0 × n1`, reference scaling.
-    public var matrix: Matrix
+    public var matrix: Matrix {
+        switch storage {
+        case let .dense(m): return m
+        case let .sparse(s): return s.dense
+        }
+    }
+
+    /// The non-zero entries (row-major), when there are at most ``sparseLimit`` of them.
+    var sparse: SparseMatrix? {
+        if case let .sparse(s) = storage { return s }
+        return nil
+    }
+
+    /// The most non-zero entries a map is kept sparse with, `4·max(rows, cols)`: exact OT
+    /// plans have at most `rows + cols − 1`, and the averaged stream maps of the `mean` policy
+    /// twice that.
+    static func sparseLimit(rows: Int, cols: Int) -> Int { 4 * max(rows, cols) }
 
     /// `T = n0 · plan`, written into a new matrix in one pass (the plan usually still belongs
     /// to its `TransportResult`: scaling it in place would copy it first).
     public init(plan: Matrix) {
-        matrix = plan.scaled(by: Double(plan.rows))
+        self.init(scaled: plan.scaled(by: Double(plan.rows)))
     }
 
-    public init(scaled: Matrix) { matrix = scaled }
+    /// The map of a solved problem: from the plan's entries when the solver gave them (no
+    /// dense plan is built or scanned), else as ``init(plan:)``. The same values either way.
+    public init(result: TransportResult) {
+        if let plan = result.sparsePlan, plan.entries.count <= Self.sparseLimit(rows: plan.rows, cols: plan.cols) {
+            self.init(storage: .sparse(plan.scaled(by: Double(plan.rows))))
+        } else {
+            self.init(plan: result.plan)
+        }
+    }
+
+    /// A map already in reference scaling; scanned once for its non-zero entries.
+    public init(scaled: Matrix) {
+        if let s = SparseMatrix(scaled, limit: Self.sparseLimit(rows: scaled.rows, cols: scaled.cols)) {
+            self.init(storage: .sparse(s))
+        } else {
+            self.init(storage: .dense(scaled))
+        }
+    }
+
+    private init(storage: Storage) { self.storage = storage }
 
     /// The identity (`min(n0, n1)` ones on the diagonal), the reference's `resid_as_identity`.
     static func identity(rows: Int, cols: Int) -> TransportMap {
@@ -30,8 +73,19 @@ public struct TransportMap: Sendable {
         return TransportMap(scaled: m)
     }
 
-    var rows: Int { matrix.rows }
-    var cols: Int { matrix.cols }
+    var rows: Int {
+        switch storage {
+        case let .dense(m): return m.rows
+        case let .sparse(s): return s.rows
+        }
+    }
+
+    var cols: Int {
+        switch storage {
+        case let .dense(m): return m.cols
+        case let .sparse(s): return s.cols
+        }
+    }
 
     /// The matrix that aligns an input axis (`W0 · T`).
     func inputSide(_ scaling: FusionOptions.Scaling) -> Matrix {
@@ -71,8 +125,9 @@ public struct TransportMap: Sendable {
     /// `T_r · diag(a) + T_s · diag(b)` (per anchor channel weights).
     static func combineColumns(_ r: TransportMap, _ a: [Double], _ s: TransportMap, _ b: [Double]) -> TransportMap {
         var m = Matrix(rows: r.rows, cols: r.cols)
+        let rm = r.matrix, sm = s.matrix
         for i in 0..<m.rows {
-            for j in 0..<m.cols { m[i, j] = r.matrix[i, j] * a[j] + s.matrix[i, j] * b[j] }
+            for j in 0..<m.cols { m[i, j] = rm[i, j] * a[j] + sm[i, j] * b[j] }
         }
         return TransportMap(scaled: m)
     }

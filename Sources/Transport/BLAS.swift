@@ -1,24 +1,32 @@
 import CBLAS
 
-/// Thin wrappers over OpenBLAS; the only file that imports `CBLAS`.
-enum BLAS {
-    /// `X · Yᵀ` for row-major `X` (`n × d`) and `Y` (`m × d`), giving `n × m`.
-    static func multiplyTransposed(_ x: Matrix, _ y: Matrix) -> Matrix {
-        precondition(x.cols == y.cols)
-        var out = Matrix(rows: x.rows, cols: y.rows)
-        guard x.rows > 0, y.rows > 0, x.cols > 0 else { return out }
-        x.storage.withUnsafeBufferPointer { xp in
-            y.storage.withUnsafeBufferPointer { yp in
-                out.storage.withUnsafeMutableBufferPointer { op in
-                    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
-                                blasint(x.rows), blasint(y.rows), blasint(x.cols),
-                                1.0, xp.baseAddress, blasint(x.cols),
-                                yp.baseAddress, blasint(y.cols),
-                                0.0, op.baseAddress, blasint(y.rows))
+/// Thin wrappers over OpenBLAS's double-precision products.
+public enum BLAS {
+    /// `op(A) · op(B)` where `op` optionally transposes (`m × k` times `k × n`: `m × n`). The
+    /// result is written straight into fresh storage (`dgemm` with β = 0 never reads it).
+    /// - Precondition: the inner dimensions agree.
+    public static func multiply(_ a: Matrix, _ b: Matrix, transposeA: Bool = false, transposeB: Bool = false) -> Matrix {
+        let m = transposeA ? a.cols : a.rows
+        let k = transposeA ? a.rows : a.cols
+        let n = transposeB ? b.rows : b.cols
+        precondition(k == (transposeB ? b.cols : b.rows), "inner dimensions differ")
+        guard m > 0, n > 0, k > 0 else { return Matrix(rows: m, cols: n) }
+        return Matrix(rows: m, cols: n) { out in
+            a.storage.withUnsafeBufferPointer { ap in
+                b.storage.withUnsafeBufferPointer { bp in
+                    cblas_dgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans,
+                                transposeB ? CblasTrans : CblasNoTrans,
+                                blasint(m), blasint(n), blasint(k), 1.0,
+                                ap.baseAddress, blasint(a.cols), bp.baseAddress, blasint(b.cols),
+                                0.0, out.baseAddress, blasint(n))
                 }
             }
         }
-        return out
+    }
+
+    /// `X · Yᵀ` for row-major `X` (`n × d`) and `Y` (`m × d`), giving `n × m`.
+    static func multiplyTransposed(_ x: Matrix, _ y: Matrix) -> Matrix {
+        multiply(x, y, transposeB: true)
     }
 
     /// `y ← A·x` (`trans == false`) or `y ← Aᵀ·x` for a row-major `rows × cols` buffer.

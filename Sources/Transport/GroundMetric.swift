@@ -58,13 +58,10 @@ public struct GroundMetric: Sendable, Equatable {
     /// - Throws: ``TransportError`` for empty or non-finite features, mismatched widths, a cosine
     ///   of a zero row, or a zero normaliser (the reference asserts on the NaN these give).
     public func process(_ x: Matrix, _ y: Matrix? = nil) throws -> Matrix {
-        try Self.checkFeatures(x, name: "features x")
-        if let y {
-            try Self.checkFeatures(y, name: "features y")
-            guard x.cols == y.cols else {
-                throw TransportError.shapeMismatch("features x \(x.shapeDescription) and y \(y.shapeDescription) must have the same number of columns")
-            }
-        }
+        try Self.checkShapes(x, y)
+        // A non-finite feature makes some Euclidean distance non-finite, so the Euclidean pass
+        // reports it and the features are searched only then (for the precise message).
+        if type == .cosine { try Self.checkFeatures(x, y) }
         let px = preprocess(x)
         let py = y.map(preprocess)
         var c: Matrix
@@ -75,7 +72,10 @@ public struct GroundMetric: Sendable, Equatable {
         }
         // The Euclidean pass already knows whether every entry is finite and >= 0, and the largest.
         let clean = summary?.finiteNonNegative == true
-        if !clean { try Self.sanityCheck(c, step: "\(type.rawValue) distance") }
+        if !clean {
+            if type == .euclidean { try Self.checkFeatures(x, y) }
+            try Self.sanityCheck(c, step: "\(type.rawValue) distance")
+        }
         try normalize(&c, maximum: summary?.maximum)
         // Finite entries >= 0 stay so when divided by their maximum, through log1p, or untouched.
         if !(clean && [.max, .log, .none].contains(norm)) {
@@ -98,10 +98,12 @@ public struct GroundMetric: Sendable, Equatable {
             break
         case .unitNorm:
             let norms = Self.squaredNorms(x), n = x.cols
-            out.storage.withUnsafeMutableBufferPointer { o in
-                for i in 0..<x.rows {
-                    let scale = 1 / (norms[i].squareRoot() + 1e-9)
-                    for j in 0..<n { o[i * n + j] *= scale }
+            out = x.storage.withUnsafeBufferPointer { p in
+                Matrix(rows: x.rows, cols: n) { o in
+                    for i in 0..<x.rows {
+                        let scale = 1 / (norms[i].squareRoot() + 1e-9)
+                        for j in 0..<n { o[i * n + j] = p[i * n + j] * scale }
+                    }
                 }
             }
         case .globalMax:
@@ -260,10 +262,22 @@ public struct GroundMetric: Sendable, Equatable {
         return norms
     }
 
-    static func checkFeatures(_ x: Matrix, name: String) throws {
-        guard !x.isEmpty else { throw TransportError.emptyMatrix(name, rows: x.rows, cols: x.cols) }
-        if !Kernels.allFinite(x.storage), let k = x.storage.firstIndex(where: { !$0.isFinite }) {
-            throw TransportError.nonFinite(name, row: k / x.cols, col: k % x.cols, value: x.storage[k])
+    /// Non-empty features of equal widths; `x` alone when `y` is `nil`.
+    static func checkShapes(_ x: Matrix, _ y: Matrix?) throws {
+        guard !x.isEmpty else { throw TransportError.emptyMatrix("features x", rows: x.rows, cols: x.cols) }
+        guard let y else { return }
+        guard !y.isEmpty else { throw TransportError.emptyMatrix("features y", rows: y.rows, cols: y.cols) }
+        guard x.cols == y.cols else {
+            try checkFeatures(x, y)   // a non-finite value is named first, as always
+            throw TransportError.shapeMismatch("features x \(x.shapeDescription) and y \(y.shapeDescription) must have the same number of columns")
+        }
+    }
+
+    /// Every feature finite, or an error naming the first one that is not (`x`'s first).
+    static func checkFeatures(_ x: Matrix, _ y: Matrix?) throws {
+        for (m, name) in [(x, "features x"), (y, "features y")] {
+            guard let m, !Kernels.allFinite(m.storage), let k = m.storage.firstIndex(where: { !$0.isFinite }) else { continue }
+            throw TransportError.nonFinite(name, row: k / m.cols, col: k % m.cols, value: m.storage[k])
         }
     }
 

@@ -6,9 +6,11 @@ enum Marginals {
 
     /// Checks `cost` (non-empty, finite, non-negative) and returns the marginals, uniform
     /// (`1/n`, `1/m`) where not given. Like POT, `b` is rescaled to carry exactly `sum(a)`.
+    /// `checkCost: false` skips the entries (not the emptiness) of a cost already checked.
     /// - Throws: ``TransportError`` naming the offending entry.
-    static func validate(cost: Matrix, a: [Double]?, b: [Double]?) throws -> (a: [Double], b: [Double]) {
-        try validateCost(cost)
+    static func validate(cost: Matrix, a: [Double]?, b: [Double]?, checkCost: Bool = true) throws -> (a: [Double], b: [Double]) {
+        if checkCost { try validateCost(cost) }
+        guard !cost.isEmpty else { throw TransportError.emptyMatrix("cost matrix", rows: cost.rows, cols: cost.cols) }
         let n = cost.rows, m = cost.cols
         let a = a ?? [Double](repeating: 1.0 / Double(n), count: n)
         let b = b ?? [Double](repeating: 1.0 / Double(m), count: m)

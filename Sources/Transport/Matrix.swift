@@ -33,22 +33,27 @@ public struct Matrix: Equatable, Sendable {
         self.storage = values
     }
 
+    /// A `rows × cols` matrix whose every value `fill` writes into fresh, uninitialised storage
+    /// (for products and passes that write all entries: no zero-filling first).
+    /// - Precondition: `fill` initialises all `rows * cols` values.
+    public init(rows: Int, cols: Int, filling fill: (UnsafeMutableBufferPointer<Double>) -> Void) {
+        let r = max(rows, 0), c = max(cols, 0)
+        self.rows = r
+        self.cols = c
+        self.storage = [Double](unsafeUninitializedCapacity: r * c) { buffer, count in
+            fill(buffer)
+            count = r * c
+        }
+    }
+
     /// Every entry times `factor`, written into a new matrix in one pass (`self` is only read,
     /// so no copy of it is made first even when its storage is shared).
     public func scaled(by factor: Double) -> Matrix {
-        Matrix(rows: rows, cols: cols, storage: storage.withUnsafeBufferPointer { p in
-            [Double](unsafeUninitializedCapacity: p.count) { o, n in
+        storage.withUnsafeBufferPointer { p in
+            Matrix(rows: rows, cols: cols) { o in
                 for k in 0..<p.count { o[k] = p[k] * factor }
-                n = p.count
             }
-        })
-    }
-
-    /// A matrix over `storage` (`rows * cols` values, not checked).
-    private init(rows: Int, cols: Int, storage: [Double]) {
-        self.rows = rows
-        self.cols = cols
-        self.storage = storage
+        }
     }
 
     /// A matrix from an array of equally long rows (`rows.count × rows[0].count`).

@@ -13,7 +13,27 @@ public struct TransportResult: Sendable {
     }
 
     /// The transport plan `P` (`n × m`), non-negative, rows summing to `a`, columns to `b`.
-    public var plan: Matrix
+    /// Built on first use when the solver produced ``sparsePlan``.
+    public var plan: Matrix {
+        get {
+            switch storage {
+            case let .dense(m): return m
+            case let .sparse(s): return s.dense
+            }
+        }
+        set { storage = .dense(newValue) }
+    }
+    /// The plan's non-zero entries, when the solver produced them directly (exact assignments:
+    /// `max(n, m)` entries), so that callers need not scan or hold the dense plan; else `nil`.
+    public var sparsePlan: SparseMatrix? {
+        if case let .sparse(s) = storage { return s }
+        return nil
+    }
+    private enum PlanStorage: Sendable {
+        case dense(Matrix)
+        case sparse(SparseMatrix)
+    }
+    private var storage: PlanStorage
     /// `Σ P ∘ C`.
     public var cost: Double
     /// The solver that produced `plan`.
@@ -27,6 +47,16 @@ public struct TransportResult: Sendable {
 }
 
 extension TransportResult {
+    /// A result with a dense plan.
+    public init(plan: Matrix, cost: Double, solver: Solver, iterations: Int, marginalError: Double, warning: String?) {
+        self.init(storage: .dense(plan), cost: cost, solver: solver, iterations: iterations, marginalError: marginalError, warning: warning)
+    }
+
+    /// A result whose plan is held as its non-zero entries.
+    init(sparsePlan: SparseMatrix, cost: Double, solver: Solver, iterations: Int, marginalError: Double) {
+        self.init(storage: .sparse(sparsePlan), cost: cost, solver: solver, iterations: iterations, marginalError: marginalError, warning: nil)
+    }
+
     /// Builds a result, computing the cost `Σ P ∘ C` and the marginal error.
     init(plan: Matrix, cost: Matrix, b: [Double], solver: Solver, iterations: Int, warning: String? = nil) {
         let total = plan.storage.withUnsafeBufferPointer { p in

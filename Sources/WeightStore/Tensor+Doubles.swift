@@ -33,20 +33,7 @@ extension Tensor {
     /// `count` little-endian F32 values from `raw` (any alignment) widened to `Double`, eight
     /// at a time (the fusion widens every weight of two models this way).
     private func widenFloat32(_ raw: UnsafeRawBufferPointer, count: Int) -> [Double] {
-        guard count > 0 else { return [] }  // an empty mapped tensor has no base address
-        return [Double](unsafeUninitializedCapacity: count) { out, initialized in
-            let target = UnsafeMutableRawPointer(out.baseAddress!)
-            var k = 0
-            while k + 8 <= count {
-                let v = raw.loadUnaligned(fromByteOffset: k * 4, as: SIMD8<Float>.self)
-                target.storeBytes(of: SIMD8<Double>(v), toByteOffset: k * 8, as: SIMD8<Double>.self)
-                k += 8
-            }
-            while k < count {
-                out[k] = Double(raw.loadUnaligned(fromByteOffset: k * 4, as: Float.self))
-                k += 1
-            }
-            initialized = count
-        }
+        guard count > 0, let base = raw.baseAddress else { return [] }  // an empty mapped tensor has no base address
+        return FloatConversion.convert(base, count: count, from: Float.self, to: Double.self)
     }
 }

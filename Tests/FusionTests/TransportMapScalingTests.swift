@@ -1,4 +1,5 @@
 import Testing
+import TestSupport
 import Transport
 @testable import Fusion
 
@@ -51,5 +52,24 @@ struct TransportMapScalingTests {
         var p = Matrix(rows: n0, cols: n1)
         for i in 0..<n0 { p[i, i % n1] = 1 / Double(n0) }
         return p
+    }
+
+    @Test("a map made from an assignment's entries equals the one made from its dense plan, on both sides", arguments: [(12, 12), (24, 8), (8, 24)])
+    func fromEntries(n0: Int, n1: Int) throws {
+        var rng = SplitMix64(seed: UInt64(n0 * 31 + n1))
+        let cost = try Matrix(rows: n0, cols: n1, values: (0..<(n0 * n1)).map { _ in Double.random(in: 0..<1, using: &rng) })
+        let result = try EMD.solve(cost: cost)
+        #expect(result.sparsePlan != nil)
+        let fromEntries = TransportMap(result: result), fromPlan = TransportMap(plan: result.plan)
+        #expect(fromEntries.matrix == fromPlan.matrix)
+        for scaling in [FusionOptions.Scaling.barycentric, .reference, .auto] {
+            for side in [TransportMap.Side.input, .output] {
+                guard case let .sparse(_, _, a) = fromEntries.side(side, scaling),
+                      case let .sparse(_, _, b) = fromPlan.side(side, scaling) else {
+                    Issue.record("a hard plan should give sparse operands"); continue
+                }
+                #expect(a == b)
+            }
+        }
     }
 }
