@@ -90,7 +90,7 @@ extension Fuser {
         combiner.gate = gate
         for (_, aligner) in aligners { aligner.productGate = gate }
         let pipeline = StagePipeline(combiner)
-        defer { pipeline.waitUntilIdle() }
+        defer { pipeline.finish() }
         let stages = aligners.first?.aligner.stageCount ?? 0
         for stage in 0..<stages {
             if let first = aligners.first?.aligner, stage <= anchor.architecture.layers { progress("  " + first.stageLabel(stage)) }
@@ -113,15 +113,13 @@ extension Fuser {
     }
 }
 
-/// Runs the averaging and emitting of finished stages on one background thread, in order,
-/// while the caller aligns the next stage (the OT solver keeps one core busy; the other
-/// averages and writes). At most one stage waits: `submit` blocks until the previous stage's
-/// work is done, so memory holds at most two stages. The first error stops later work and is
-/// rethrown by the next `submit` or `drain`.
+/// Runs the averaging and emitting of finished stages on a ``BackgroundWorker`` (its own
+/// low-priority thread), in order, while the caller aligns the next stage. At most one stage
+/// waits: `submit` blocks until the previous stage's work is done, so memory holds at most two
+/// stages. The first error stops later work and is rethrown by the next `submit` or `drain`.
 private final class StagePipeline: @unchecked Sendable {
     private var combiner: FusionCombiner
-    private let queue = DispatchQueue(label: "transfuse.fusion.combine")
-    private let slot = DispatchSemaphore(value: 1)
+    private let worker = BackgroundWorker(name: "transfuse.fusion.combine")
     private let lock = NSLock()
     private var failure: Error?
 
@@ -130,10 +128,9 @@ private final class StagePipeline: @unchecked Sendable {
     /// Runs `work` on the combiner after every earlier submission.
     func submit(_ work: @escaping (inout FusionCombiner) throws -> Void) throws {
         try rethrowFailure()
-        slot.wait()
+        worker.waitUntilIdle()
         let job = UncheckedSendable(work)
-        queue.async { [self] in
-            defer { slot.signal() }
+        worker.submit { [self] in
             guard lock.withLock({ failure == nil }) else { return }
             do { try job.value(&combiner) } catch { lock.withLock { failure = error } }
         }
@@ -145,8 +142,12 @@ private final class StagePipeline: @unchecked Sendable {
         try rethrowFailure()
     }
 
-    /// Waits for every submission (also on error paths: nothing may run after `stream` returns).
-    func waitUntilIdle() { queue.sync {} }
+    /// Waits for every submission and ends the worker's thread (also on error paths: nothing
+    /// may run after `stream` returns).
+    func finish() { worker.stop() }
+
+    /// Waits for every submission.
+    func waitUntilIdle() { worker.waitUntilIdle() }
 
     private func rethrowFailure() throws {
         if let failure = lock.withLock({ failure }) { throw failure }
