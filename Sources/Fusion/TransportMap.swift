@@ -1,3 +1,4 @@
+import Foundation
 import Transport
 
 /// A transport map from the channels of a model being aligned (`n0`, rows) to the anchor's
@@ -15,15 +16,44 @@ public struct TransportMap: Sendable {
     /// Dense, or its non-zero entries (with the dense form built on demand) when there are at
     /// most ``sparseLimit`` of them.
     private enum Storage: Sendable {
-        case dense(Matrix)
+        case dense(Matrix, NormalizedSides)
         case sparse(SparseMatrix)
+    }
+
+    /// A dense map's barycentric sides, each computed on first use and kept: a stream map feeds
+    /// the input sides of Q, K and V and the output sides of a LayerNorm's two vectors.
+    private final class NormalizedSides: @unchecked Sendable {
+        private let lock = NSLock()
+        private var rows: Matrix?
+        private var columns: Matrix?
+
+        /// `m` with each row (`rows == true`) or column scaled to sum to 1 (empty ones kept at 0).
+        func normalized(_ m: Matrix, rows byRow: Bool) -> Matrix {
+            lock.lock()
+            defer { lock.unlock() }
+            if let done = byRow ? rows : columns { return done }
+            var out = m
+            if byRow {
+                for (i, s) in m.rowSums().enumerated() where s > 0 {
+                    for j in 0..<out.cols { out.storage[i * out.cols + j] /= s }
+                }
+                rows = out
+            } else {
+                let sums = m.columnSums()
+                for i in 0..<out.rows {
+                    for j in 0..<out.cols where sums[j] > 0 { out.storage[i * out.cols + j] /= sums[j] }
+                }
+                columns = out
+            }
+            return out
+        }
     }
     private let storage: Storage
 
     /// `n0 × n1`, reference scaling.
     public var matrix: Matrix {
         switch storage {
-        case let .dense(m): return m
+        case let .dense(m, _): return m
         case let .sparse(s): return s.dense
         }
     }
@@ -60,7 +90,7 @@ public struct TransportMap: Sendable {
         if let s = SparseMatrix(scaled, limit: Self.sparseLimit(rows: scaled.rows, cols: scaled.cols)) {
             self.init(storage: .sparse(s))
         } else {
-            self.init(storage: .dense(scaled))
+            self.init(storage: .dense(scaled, NormalizedSides()))
         }
     }
 
@@ -75,37 +105,34 @@ public struct TransportMap: Sendable {
 
     var rows: Int {
         switch storage {
-        case let .dense(m): return m.rows
+        case let .dense(m, _): return m.rows
         case let .sparse(s): return s.rows
         }
     }
 
     var cols: Int {
         switch storage {
-        case let .dense(m): return m.cols
+        case let .dense(m, _): return m.cols
         case let .sparse(s): return s.cols
         }
     }
 
     /// The matrix that aligns an input axis (`W0 · T`).
     func inputSide(_ scaling: FusionOptions.Scaling) -> Matrix {
-        guard normalizes(.input, scaling) else { return matrix }
-        var m = matrix
-        for (i, s) in matrix.rowSums().enumerated() where s > 0 {
-            for j in 0..<m.cols { m.storage[i * m.cols + j] /= s }
-        }
-        return m
+        normalizes(.input, scaling) ? normalized(rows: true) : matrix
     }
 
     /// The matrix that aligns an output axis (`Tᵀ · W0`, `vᵀ · T`).
     func outputSide(_ scaling: FusionOptions.Scaling) -> Matrix {
-        guard normalizes(.output, scaling) else { return matrix }
-        var m = matrix
-        let sums = matrix.columnSums()
-        for i in 0..<m.rows {
-            for j in 0..<m.cols where sums[j] > 0 { m.storage[i * m.cols + j] /= sums[j] }
+        normalizes(.output, scaling) ? normalized(rows: false) : matrix
+    }
+
+    /// `T` with rows (or columns) scaled to sum to 1; kept for a dense map.
+    private func normalized(rows: Bool) -> Matrix {
+        switch storage {
+        case let .dense(m, sides): return sides.normalized(m, rows: rows)
+        case let .sparse(s): return NormalizedSides().normalized(s.dense, rows: rows)
         }
-        return m
     }
 
     /// Whether `side` is normalised (barycentric) under `scaling`, or keeps `T` as it is.

@@ -62,13 +62,15 @@ public struct GroundMetric: Sendable, Equatable {
         // A non-finite feature makes some Euclidean distance non-finite, so the Euclidean pass
         // reports it and the features are searched only then (for the precise message).
         if type == .cosine { try Self.checkFeatures(x, y) }
-        let px = preprocess(x)
-        let py = y.map(preprocess)
+        let (px, pxNorms) = preprocessWithNorms(x)
+        let py = y.map(preprocessWithNorms)
         var c: Matrix
         var summary: EntrySummary?
         switch type {
-        case .euclidean: (c, summary) = Self.euclidean(px, py ?? px, squared: y == nil ? false : squared)
-        case .cosine: c = try Self.cosine(px, py ?? px)
+        case .euclidean:
+            (c, summary) = Self.euclidean(px, py?.matrix ?? px, squared: y == nil ? false : squared,
+                                          normsX: pxNorms, normsY: py == nil ? pxNorms : py?.norms)
+        case .cosine: c = try Self.cosine(px, py?.matrix ?? px)
         }
         // The Euclidean pass already knows whether every entry is finite and >= 0, and the largest.
         let clean = summary?.finiteNonNegative == true
@@ -91,34 +93,31 @@ public struct GroundMetric: Sendable, Equatable {
 
     // MARK: - Steps
 
-    func preprocess(_ x: Matrix) -> Matrix {
-        var out = x
+    func preprocess(_ x: Matrix) -> Matrix { preprocessWithNorms(x).matrix }
+
+    /// ``preprocess(_:)``, with the squared row norms of the result when the same pass gives
+    /// them (unit-norm rows); `nil` otherwise.
+    func preprocessWithNorms(_ x: Matrix) -> (matrix: Matrix, norms: [Double]?) {
         switch preprocessing {
         case .none:
-            break
+            return (x, nil)
         case .unitNorm:
-            let norms = Self.squaredNorms(x), n = x.cols
-            out = x.storage.withUnsafeBufferPointer { p in
-                Matrix(rows: x.rows, cols: n) { o in
-                    for i in 0..<x.rows {
-                        let scale = 1 / (norms[i].squareRoot() + 1e-9)
-                        for j in 0..<n { o[i * n + j] = p[i * n + j] * scale }
-                    }
-                }
-            }
+            let scales = Self.squaredNorms(x).map { 1 / ($0.squareRoot() + 1e-9) }
+            let (scaled, norms) = Self.scaledRows(x, by: scales)
+            return (scaled, norms)
         case .globalMax:
             let d = (x.storage.max() ?? 0) + 1e-9
+            var out = x
             out.storage = x.storage.map { $0 / d }
+            return (out, nil)
         case .globalAbsMax:
             let d = (x.storage.lazy.map { abs($0) }.max() ?? 0) + 1e-9
+            var out = x
             out.storage = x.storage.map { $0 / d }
+            return (out, nil)
         }
-        return out
     }
 
-    /// `‖xᵢ − yⱼ‖` (or its square) through `‖x‖² + ‖y‖² − 2·X·Yᵀ` (one `dgemm`), negatives
-    /// clamped to 0. Entries that lose more than half their digits to cancellation
-    /// (`d² < 1e-8·(‖x‖² + ‖y‖²)`) are recomputed directly from the difference.
     /// What a pass over a computed matrix learnt on the way.
     struct EntrySummary {
         /// The largest entry (meaningful when `finiteNonNegative`).
@@ -127,9 +126,13 @@ public struct GroundMetric: Sendable, Equatable {
         var finiteNonNegative: Bool
     }
 
-    static func euclidean(_ x: Matrix, _ y: Matrix, squared: Bool) -> (Matrix, EntrySummary) {
+    /// `‖xᵢ − yⱼ‖` (or its square) through `‖x‖² + ‖y‖² − 2·X·Yᵀ` (one `dgemm`), negatives
+    /// clamped to 0. Entries that lose more than half their digits to cancellation
+    /// (`d² < 1e-8·(‖x‖² + ‖y‖²)`) are recomputed directly from the difference. `normsX` /
+    /// `normsY`, when given, are ``squaredNorms(_:)`` of `x` / `y`.
+    static func euclidean(_ x: Matrix, _ y: Matrix, squared: Bool, normsX: [Double]? = nil, normsY: [Double]? = nil) -> (Matrix, EntrySummary) {
         var g = BLAS.multiplyTransposed(x, y)
-        let nx = squaredNorms(x), ny = squaredNorms(y)
+        let nx = normsX ?? squaredNorms(x), ny = normsY ?? squaredNorms(y)
         let d = x.cols, m = y.rows
         let threads = Kernels.threadCount(requested: nil, elements: x.rows * m)
         let ranges = Kernels.ranges(rows: x.rows, parts: threads)
@@ -229,6 +232,26 @@ public struct GroundMetric: Sendable, Equatable {
     /// running sum (the same additions in the same order as one row alone: eight independent
     /// chains instead of one latency-bound chain), rows split over the cores.
     static func squaredNorms(_ x: Matrix) -> [Double] {
+        rowPass(x, scales: nil, into: nil)
+    }
+
+    /// `x` with row `i` multiplied by `scales[i]`, and the squared norms of its rows, in one
+    /// pass: the norms equal ``squaredNorms(_:)`` of the scaled matrix bit for bit.
+    static func scaledRows(_ x: Matrix, by scales: [Double]) -> (Matrix, norms: [Double]) {
+        var norms: [Double] = []
+        let scaled = scales.withUnsafeBufferPointer { sp in
+            Matrix(rows: x.rows, cols: x.cols) { out in
+                guard let base = out.baseAddress else { return }
+                norms = rowPass(x, scales: sp.baseAddress, into: base)
+            }
+        }
+        return (scaled, norms)
+    }
+
+    /// The pass of ``squaredNorms(_:)``; with `scales`, each value is first multiplied by its
+    /// row's scale and written to `into` (same layout as `x`), and the norms are the written
+    /// values'.
+    private static func rowPass(_ x: Matrix, scales: UnsafePointer<Double>?, into target: UnsafeMutablePointer<Double>?) -> [Double] {
         let n = x.cols, rows = x.rows
         var norms = [Double](repeating: 0, count: rows)
         guard rows > 0, n > 0 else { return norms }
@@ -242,9 +265,15 @@ public struct GroundMetric: Sendable, Equatable {
                     let end = ranges[t].upperBound
                     while i + 8 <= end {
                         var s = SIMD8<Double>(repeating: 0)
+                        var scale = SIMD8<Double>(repeating: 1)
+                        if let scales { for r in 0..<8 { scale[r] = scales[i + r] } }
                         for j in 0..<n {
                             var v = SIMD8<Double>()
                             for r in 0..<8 { v[r] = p[(i + r) * n + j] }
+                            if let target {
+                                v *= scale
+                                for r in 0..<8 { target[(i + r) * n + j] = v[r] }
+                            }
                             s += v * v
                         }
                         for r in 0..<8 { out[i + r] = s[r] }
@@ -252,7 +281,14 @@ public struct GroundMetric: Sendable, Equatable {
                     }
                     while i < end {
                         var s = 0.0
-                        for j in 0..<n { s += p[i * n + j] * p[i * n + j] }
+                        for j in 0..<n {
+                            var v = p[i * n + j]
+                            if let target, let scales {
+                                v *= scales[i]
+                                target[i * n + j] = v
+                            }
+                            s += v * v
+                        }
                         out[i] = s
                         i += 1
                     }

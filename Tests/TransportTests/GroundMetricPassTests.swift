@@ -23,6 +23,21 @@ struct GroundMetricPassTests {
         #expect(GroundMetric.squaredNorms(x).map(\.bitPattern) == expected.map(\.bitPattern))
     }
 
+    @Test("unit-norm rows scaled in one pass equal the row-by-row scaling, and their norms its squaredNorms, bit for bit",
+          arguments: [(1, 1), (7, 3), (9, 50), (37, 19), (300, 301)])
+    func scaledRowsInOnePass(_ shape: (Int, Int)) throws {
+        let x = try Self.random(shape.0, shape.1, seed: UInt64(shape.0 * 77 + shape.1))
+        let metric = GroundMetric(preprocessing: .unitNorm)
+        let (scaled, norms) = metric.preprocessWithNorms(x)
+        var expected = x
+        for (i, norm) in GroundMetric.squaredNorms(x).enumerated() {
+            let scale = 1 / (norm.squareRoot() + 1e-9)
+            for j in 0..<x.cols { expected[i, j] = x[i, j] * scale }
+        }
+        #expect(scaled.storage.map(\.bitPattern) == expected.storage.map(\.bitPattern))
+        #expect(norms?.map(\.bitPattern) == GroundMetric.squaredNorms(expected).map(\.bitPattern))
+    }
+
     @Test("the Euclidean pass reports the true maximum and that every entry is finite and >= 0")
     func summaryIsTrue() throws {
         let x = try Self.random(300, 20, seed: 1), y = try Self.random(260, 20, seed: 2)
