@@ -59,13 +59,13 @@ extension LinearAssignment {
             for f in pending {
                 guard search.augment(from: f, c: c, graph: graph, x: x, y: y, v: v) else { return false }
             }
-            // Every entry against the duals: rows with an entry below their match's reduced cost.
+            // Every entry against the duals: rows with an entry below their match's reduced cost
+            // (found on all cores; `x` and `v` do not change meanwhile), then handled in order.
             pending = []
             var added = 0
-            for i in 0..<n {
+            for i in rowsBelowTheirMatch(n: n, c: c, x: x, v: v, unit: unit) {
                 let row = c + i * n, matched = x[i]
                 let u = row[matched] - v[matched]
-                guard Kernels.reducedMinimum(unit, c: row, v: v, from: 0, to: n) < u else { continue }
                 added += graph.addEntries(row: i, below: u, c: row, v: v, n: n)
                 pending.append(i)
             }
@@ -77,6 +77,25 @@ extension LinearAssignment {
             }
         }
         return false
+    }
+
+    /// The rows `i`, ascending, with some `c[i, j] − v[j]` below their match's
+    /// `c[i, x[i]] − v[x[i]]`: the optimality check of every entry, rows split over the cores.
+    static func rowsBelowTheirMatch(n: Int, c: UnsafePointer<Double>, x: UnsafePointer<Int>, v: UnsafePointer<Double>,
+                                    unit: Kernels.VectorUnit) -> [Int] {
+        var failing = [Bool](repeating: false, count: n)
+        let parts = Kernels.threadCount(requested: nil, elements: n * n)
+        let bands = Kernels.ranges(rows: n, parts: parts)
+        failing.withUnsafeMutableBufferPointer { failing in
+            let failing = failing.baseAddress!
+            Kernels.parallel(parts) { t in
+                for i in bands[t] {
+                    let row = c + i * n, matched = x[i]
+                    failing[i] = Kernels.reducedMinimum(unit, c: row, v: v, from: 0, to: n) < row[matched] - v[matched]
+                }
+            }
+        }
+        return failing.indices.filter { failing[$0] }
     }
 
     /// The `count` rows of least `c[i, column] − v[column]`, least first (ties to the lower row):

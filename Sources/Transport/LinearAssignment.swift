@@ -81,14 +81,28 @@ public enum LinearAssignment {
         free.reserveCapacity(n)
 
         // MARK: Column reduction (row-major scan for column minima; first minimum wins)
-        var colMin = [Double](repeating: .infinity, count: n)
-        var colArg = [Int](repeating: 0, count: n)
-        colMin.withUnsafeMutableBufferPointer { colMin in
-            colArg.withUnsafeMutableBufferPointer { colArg in
-                for i in 0..<n {
-                    Kernels.columnMinimumStep(unit, row: c + i * n, index: i, colMin: colMin.baseAddress!,
-                                              colArg: colArg.baseAddress!, count: n)
+        // Each core scans a band of rows; the bands are merged in row order, a later band's
+        // minimum replacing an earlier one only when strictly smaller: the first minimum still wins.
+        let parts = Kernels.threadCount(requested: nil, elements: n * n)
+        let bands = Kernels.ranges(rows: n, parts: parts)
+        var minima = [Double](repeating: .infinity, count: parts * n)
+        var arguments = [Int](repeating: 0, count: parts * n)
+        minima.withUnsafeMutableBufferPointer { minima in
+            arguments.withUnsafeMutableBufferPointer { arguments in
+                let (minima, arguments) = (minima.baseAddress!, arguments.baseAddress!)
+                Kernels.parallel(parts) { t in
+                    for i in bands[t] {
+                        Kernels.columnMinimumStep(unit, row: c + i * n, index: i, colMin: minima + t * n,
+                                                  colArg: arguments + t * n, count: n)
+                    }
                 }
+            }
+        }
+        var colMin = Array(minima[0..<n]), colArg = Array(arguments[0..<n])
+        for t in 1..<parts {
+            for j in 0..<n where minima[t * n + j] < colMin[j] {
+                colMin[j] = minima[t * n + j]
+                colArg[j] = arguments[t * n + j]
             }
         }
         var matches = [Int](repeating: 0, count: n)
