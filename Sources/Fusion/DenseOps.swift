@@ -57,8 +57,8 @@ enum Dense {
 
 extension Dense {
     /// `W · T` (`W` is `r × n0`, `T` is `n0 × n1`): the input side of a layer. Sparse maps go
-    /// row by row through `W` (contiguous reads), each output entry summing its terms in the
-    /// entries' order.
+    /// row by row through `W` (contiguous reads; bands of rows on each core), each output entry
+    /// summing its terms in the entries' order.
     static func timesMap(_ w: Matrix, _ t: MapOperand) -> Matrix {
         guard case let .sparse(_, cols, entries) = t else { return BLAS.multiply(w, t.matrix) }
         var out = Matrix(rows: w.rows, cols: cols)
@@ -67,16 +67,20 @@ extension Dense {
         w.storage.withUnsafeBufferPointer { wp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 guard let wBase = wp.baseAddress, let oBase = op.baseAddress else { return }
-                for r in 0..<w.rows {
-                    let wr = wBase + r * inner, or = oBase + r * cols
-                    for e in entries { or[e.col] += e.value * wr[e.row] }
+                forEachBand(rows: w.rows, elements: w.rows * entries.count) { band in
+                    for r in band {
+                        let wr = wBase + r * inner, or = oBase + r * cols
+                        for e in entries { or[e.col] += e.value * wr[e.row] }
+                    }
                 }
             }
         }
         return out
     }
 
-    /// `Tᵀ · W` (`T` is `n0 × n1`, `W` is `n0 × c`): the output side of a layer.
+    /// `Tᵀ · W` (`T` is `n0 × n1`, `W` is `n0 × c`): the output side of a layer. Sparse maps:
+    /// each core takes a band of output rows and adds, in the entries' order, the entries that
+    /// land in it.
     static func mapTransposedTimes(_ t: MapOperand, _ w: Matrix) -> Matrix {
         guard case let .sparse(_, cols, entries) = t else { return BLAS.multiply(t.matrix, w, transposeA: true) }
         var out = Matrix(rows: cols, cols: w.cols)
@@ -85,9 +89,11 @@ extension Dense {
         w.storage.withUnsafeBufferPointer { wp in
             out.storage.withUnsafeMutableBufferPointer { op in
                 guard let wBase = wp.baseAddress, let oBase = op.baseAddress else { return }
-                for e in entries {
-                    let src = wBase + e.row * width, dst = oBase + e.col * width
-                    for c in 0..<width { dst[c] += e.value * src[c] }
+                forEachBand(rows: cols, elements: entries.count * width) { band in
+                    for e in entries where band.contains(e.col) {
+                        let src = wBase + e.row * width, dst = oBase + e.col * width
+                        for c in 0..<width { dst[c] += e.value * src[c] }
+                    }
                 }
             }
         }

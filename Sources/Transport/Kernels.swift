@@ -427,3 +427,12 @@ extension Float: KernelElement {
         for r in 0..<4 { axpy(alpha[r], x + r * ld, y, count) }
     }
 }
+
+/// Runs `body` on consecutive bands of `0..<rows`, one per core and concurrently (a single band
+/// below 64K `elements` of work); bands must write disjoint memory.
+public func forEachBand(rows: Int, elements: Int, _ body: (Range<Int>) -> Void) {
+    guard rows > 0 else { return }
+    let parts = Swift.min(Kernels.threadCount(requested: nil, elements: elements), rows)
+    let bands = Kernels.ranges(rows: rows, parts: parts)
+    Kernels.parallel(parts) { body(bands[$0]) }
+}

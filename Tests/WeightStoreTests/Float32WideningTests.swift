@@ -22,7 +22,7 @@ import TestSupport
         a.count == b.count && zip(a, b).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }
     }
 
-    @Test("F32 widens exactly, element by element", arguments: [0, 1, 7, 8, 9, 16, 23, 64, 1001])
+    @Test("F32 widens exactly, element by element (large tensors in two halves)", arguments: [0, 1, 7, 8, 9, 16, 23, 64, 1001, (1 << 20) + 13])
     func float32(count: Int) throws {
         let tensor = try Tensor.fromFloats(name: "w", shape: [count], values: Self.values(count, seed: UInt64(count)))
         #expect(Self.same(try tensor.doubles(), try tensor.floats().map(Double.init)))

@@ -17,13 +17,11 @@ import WeightStore
         }
     }
 
-    @Test("rounds exactly as Float(_:)", arguments: [0, 1, 7, 8, 9, 16, 23, 64, 1001])
+    @Test("rounds exactly as Float(_:)", arguments: [0, 1, 7, 8, 9, 16, 23, 64, 1001, (1 << 20) + 13])
     func matchesScalar(count: Int) {
         let v = Self.values(count, seed: UInt64(count) + 11)
         let narrowed = v.narrowedToFloat()
         #expect(narrowed.count == v.count)
-        for (x, y) in zip(narrowed, v.map(Float.init)) {
-            #expect(x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN))
-        }
+        #expect(zip(narrowed, v.map(Float.init)).allSatisfy { x, y in x.bitPattern == y.bitPattern || (x.isNaN && y.isNaN) })
     }
 }
