@@ -221,8 +221,12 @@ public struct GroundMetric: Sendable, Equatable {
         guard divisor > 0, divisor.isFinite else {
             throw TransportError.undefinedMetric("normalisation '\(norm.rawValue)' divides by \(divisor) (matrix \(c.shapeDescription)); choose norm 'none' or 'log' for such features")
         }
+        let cols = c.cols
         c.storage.withUnsafeMutableBufferPointer { p in
-            for k in p.indices { p[k] /= divisor }
+            guard let p = p.baseAddress else { return }
+            forEachBand(rows: c.rows, elements: c.rows * cols) { band in
+                for k in (band.lowerBound * cols)..<(band.upperBound * cols) { p[k] /= divisor }
+            }
         }
     }
 
