@@ -1,4 +1,6 @@
+import Foundation
 import NamingSchemes
+import Transport
 import WeightStore
 
 /// Checks run before any fusion work: the models fit together and hold finite weights.
@@ -41,13 +43,44 @@ enum FusionChecks {
 
     /// Every floating-point tensor of every model is finite.
     static func finite(_ inputs: [FusionInput]) throws {
-        for input in inputs {
-            for tensor in input.model.store.tensors where tensor.dtype.isFloatingPoint {
-                if let bad = try tensor.firstNonFinite() {
-                    throw FusionError.nonFinite(model: input.label, tensor: tensor.name, index: bad.index, value: bad.value)
+        let items = inputs.flatMap { input in
+            input.model.store.tensors.filter(\.dtype.isFloatingPoint).map { (label: input.label, tensor: $0) }
+        }
+        // Slices of mapped files may be read from several threads at once (libhdf5 may not):
+        // then two bands of about equal size, each stopping at its first finding, band 0's first.
+        let parallel = items.allSatisfy { $0.tensor.source is MappedTensorSource }
+        let sizes = items.map { $0.tensor.elementCount }
+        let half = sizes.reduce(0, +) / 2
+        var cut = 0, running = 0
+        while parallel, cut < items.count, running + sizes[cut] <= half { running += sizes[cut]; cut += 1 }
+        let bands = parallel ? [0..<cut, cut..<items.count] : [0..<items.count]
+        let findings = FindingSlots(count: bands.count)
+        forEachBand(rows: bands.count, elements: parallel ? 1 << 16 : 0) { range in
+            for b in range {
+                for k in bands[b] {
+                    do {
+                        if let bad = try items[k].tensor.firstNonFinite() {
+                            findings.set(b, .failure(FusionError.nonFinite(model: items[k].label, tensor: items[k].tensor.name,
+                                                                           index: bad.index, value: bad.value)))
+                            break
+                        }
+                    } catch {
+                        findings.set(b, .failure(error))
+                        break
+                    }
+                    items[k].tensor.source.release()
                 }
-                tensor.source.release()
             }
         }
+        for b in bands.indices { if case let .failure(error)? = findings.get(b) { throw error } }
     }
+}
+
+/// One result per band of ``FusionChecks/finite(_:)``, written from the band's thread.
+private final class FindingSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [Result<Void, Error>?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ band: Int, _ value: Result<Void, Error>) { lock.withLock { slots[band] = value } }
+    func get(_ band: Int) -> Result<Void, Error>? { lock.withLock { slots[band] } }
 }

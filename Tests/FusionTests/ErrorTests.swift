@@ -1,3 +1,5 @@
+import Foundation
+import Checkpoints
 @testable import Fusion
 import NamingSchemes
 import Testing
@@ -33,6 +35,29 @@ struct ErrorTests {
         let a = try model(try RandomModels.vit()), b = try model(store)
         do { _ = try Fuser.fuse([a, b], options: FusionOptions()); Issue.record("expected an error") } catch let e as FusionError {
             #expect(e.description.contains("encoder.layer.1.output.dense.bias") && e.description.contains("nan"))
+        }
+    }
+
+    @Test("NaN in mapped files, checked on both cores: the first tensor in order with one is named")
+    func nanInMappedFiles() throws {
+        var store = try RandomModels.vit(layers: 4)
+        for name in ["vit.encoder.layer.0.attention.attention.query.weight", "vit.encoder.layer.3.output.dense.weight"] {
+            let t = try #require(store[name])
+            var values = try t.floats()
+            values[1] = .infinity
+            store.set(try Tensor.fromFloats(name: t.name, shape: t.shape, values: values))
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("transfuse-nan-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try Checkpoint.write(try RandomModels.vit(layers: 4), to: folder + "/a.safetensors")
+        try Checkpoint.write(store, to: folder + "/b.safetensors")
+        let a = FusionInput(label: "a", model: try TestEnvironment.read(folder + "/a.safetensors"))
+        let b = FusionInput(label: "b", model: try TestEnvironment.read(folder + "/b.safetensors"))
+        #expect(b.model.store.tensors.allSatisfy { $0.source is MappedTensorSource })
+        do { _ = try Fuser.fuse([a, b], options: FusionOptions()); Issue.record("expected an error") } catch let e as FusionError {
+            #expect(e.description.contains("encoder.layer.0.attention.attention.query.weight") && e.description.contains("inf"),
+                    "\(e.description)")
         }
     }
 
