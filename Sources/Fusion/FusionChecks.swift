@@ -54,33 +54,28 @@ enum FusionChecks {
         var cut = 0, running = 0
         while parallel, cut < items.count, running + sizes[cut] <= half { running += sizes[cut]; cut += 1 }
         let bands = parallel ? [0..<cut, cut..<items.count] : [0..<items.count]
-        let findings = FindingSlots(count: bands.count)
-        forEachBand(rows: bands.count, elements: parallel ? 1 << 16 : 0) { range in
-            for b in range {
-                for k in bands[b] {
-                    do {
-                        if let bad = try items[k].tensor.firstNonFinite() {
-                            findings.set(b, .failure(FusionError.nonFinite(model: items[k].label, tensor: items[k].tensor.name,
-                                                                           index: bad.index, value: bad.value)))
+        // Each band writes only its own slot.
+        var findings = [Error?](repeating: nil, count: bands.count)
+        findings.withUnsafeMutableBufferPointer { findings in
+            let findings = findings.baseAddress!
+            forEachBand(rows: bands.count, elements: parallel ? sizes.reduce(0, +) : 0) { range in
+                for b in range {
+                    for k in bands[b] {
+                        do {
+                            if let bad = try items[k].tensor.firstNonFinite() {
+                                findings[b] = FusionError.nonFinite(model: items[k].label, tensor: items[k].tensor.name,
+                                                                    index: bad.index, value: bad.value)
+                                break
+                            }
+                        } catch {
+                            findings[b] = error
                             break
                         }
-                    } catch {
-                        findings.set(b, .failure(error))
-                        break
+                        items[k].tensor.source.release()
                     }
-                    items[k].tensor.source.release()
                 }
             }
         }
-        for b in bands.indices { if case let .failure(error)? = findings.get(b) { throw error } }
+        if let first = findings.lazy.compactMap({ $0 }).first { throw first }
     }
-}
-
-/// One result per band of ``FusionChecks/finite(_:)``, written from the band's thread.
-private final class FindingSlots: @unchecked Sendable {
-    private let lock = NSLock()
-    private var slots: [Result<Void, Error>?]
-    init(count: Int) { slots = Array(repeating: nil, count: count) }
-    func set(_ band: Int, _ value: Result<Void, Error>) { lock.withLock { slots[band] = value } }
-    func get(_ band: Int) -> Result<Void, Error>? { lock.withLock { slots[band] } }
 }

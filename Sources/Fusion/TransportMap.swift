@@ -27,27 +27,33 @@ public struct TransportMap: Sendable {
         private var rows: Matrix?
         private var columns: Matrix?
 
-        /// `m` with each row (`rows == true`) or column scaled to sum to 1 (empty ones kept at 0).
+        /// ``TransportMap/normalize(_:rows:)`` of `m`, computed once per side.
         func normalized(_ m: Matrix, rows byRow: Bool) -> Matrix {
             lock.lock()
             defer { lock.unlock() }
             if let done = byRow ? rows : columns { return done }
-            var out = m
-            if byRow {
-                for (i, s) in m.rowSums().enumerated() where s > 0 {
-                    for j in 0..<out.cols { out.storage[i * out.cols + j] /= s }
-                }
-                rows = out
-            } else {
-                let sums = m.columnSums()
-                for i in 0..<out.rows {
-                    for j in 0..<out.cols where sums[j] > 0 { out.storage[i * out.cols + j] /= sums[j] }
-                }
-                columns = out
-            }
+            let out = TransportMap.normalize(m, rows: byRow)
+            if byRow { rows = out } else { columns = out }
             return out
         }
     }
+
+    /// `m` with each row (`rows == true`) or column scaled to sum to 1 (empty ones kept at 0).
+    static func normalize(_ m: Matrix, rows byRow: Bool) -> Matrix {
+        var out = m
+        if byRow {
+            for (i, s) in m.rowSums().enumerated() where s > 0 {
+                for j in 0..<out.cols { out.storage[i * out.cols + j] /= s }
+            }
+        } else {
+            let sums = m.columnSums()
+            for i in 0..<out.rows {
+                for j in 0..<out.cols where sums[j] > 0 { out.storage[i * out.cols + j] /= sums[j] }
+            }
+        }
+        return out
+    }
+
     private let storage: Storage
 
     /// `n0 × n1`, reference scaling.
@@ -131,7 +137,7 @@ public struct TransportMap: Sendable {
     private func normalized(rows: Bool) -> Matrix {
         switch storage {
         case let .dense(m, sides): return sides.normalized(m, rows: rows)
-        case let .sparse(s): return NormalizedSides().normalized(s.dense, rows: rows)
+        case let .sparse(s): return Self.normalize(s.dense, rows: rows)
         }
     }
 

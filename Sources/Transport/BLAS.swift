@@ -24,11 +24,6 @@ public enum BLAS {
         }
     }
 
-    /// `X · Yᵀ` for row-major `X` (`n × d`) and `Y` (`m × d`), giving `n × m`.
-    static func multiplyTransposed(_ x: Matrix, _ y: Matrix) -> Matrix {
-        multiply(x, y, transposeB: true)
-    }
-
     /// `y ← A·x` (`trans == false`) or `y ← Aᵀ·x` for a row-major `rows × cols` buffer.
     static func multiplyVector(_ a: UnsafeBufferPointer<Double>, rows: Int, cols: Int, transposed: Bool,
                                _ x: UnsafeBufferPointer<Double>, into y: UnsafeMutableBufferPointer<Double>) {

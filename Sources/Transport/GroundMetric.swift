@@ -62,8 +62,8 @@ public struct GroundMetric: Sendable, Equatable {
         // A non-finite feature makes some Euclidean distance non-finite, so the Euclidean pass
         // reports it and the features are searched only then (for the precise message).
         if type == .cosine { try Self.checkFeatures(x, y) }
-        let (px, pxNorms) = preprocessWithNorms(x)
-        let py = y.map(preprocessWithNorms)
+        let (px, pxNorms) = preprocess(x)
+        let py = y.map(preprocess)
         var c: Matrix
         var summary: EntrySummary?
         switch type {
@@ -93,11 +93,9 @@ public struct GroundMetric: Sendable, Equatable {
 
     // MARK: - Steps
 
-    func preprocess(_ x: Matrix) -> Matrix { preprocessWithNorms(x).matrix }
-
-    /// ``preprocess(_:)``, with the squared row norms of the result when the same pass gives
-    /// them (unit-norm rows); `nil` otherwise.
-    func preprocessWithNorms(_ x: Matrix) -> (matrix: Matrix, norms: [Double]?) {
+    /// `x` after ``preprocessing``, with the squared row norms of the result when the same pass
+    /// gives them (unit-norm rows); `nil` otherwise.
+    func preprocess(_ x: Matrix) -> (matrix: Matrix, norms: [Double]?) {
         switch preprocessing {
         case .none:
             return (x, nil)
@@ -131,7 +129,7 @@ public struct GroundMetric: Sendable, Equatable {
     /// (`d² < 1e-8·(‖x‖² + ‖y‖²)`) are recomputed directly from the difference. `normsX` /
     /// `normsY`, when given, are ``squaredNorms(_:)`` of `x` / `y`.
     static func euclidean(_ x: Matrix, _ y: Matrix, squared: Bool, normsX: [Double]? = nil, normsY: [Double]? = nil) -> (Matrix, EntrySummary) {
-        var g = BLAS.multiplyTransposed(x, y)
+        var g = BLAS.multiply(x, y, transposeB: true)
         let nx = normsX ?? squaredNorms(x), ny = normsY ?? squaredNorms(y)
         let d = x.cols, m = y.rows
         let threads = Kernels.threadCount(requested: nil, elements: x.rows * m)
@@ -184,7 +182,7 @@ public struct GroundMetric: Sendable, Equatable {
 
     /// `1 − ⟨xᵢ, yⱼ⟩ / (‖xᵢ‖·‖yⱼ‖)`, clamped below at 0.
     static func cosine(_ x: Matrix, _ y: Matrix) throws -> Matrix {
-        var g = BLAS.multiplyTransposed(x, y)
+        var g = BLAS.multiply(x, y, transposeB: true)
         let nx = squaredNorms(x).map { $0.squareRoot() }, ny = squaredNorms(y).map { $0.squareRoot() }
         if let i = nx.firstIndex(of: 0) {
             throw TransportError.undefinedMetric("cosine distance of row \(i) of x \(x.shapeDescription), which is all zeros")

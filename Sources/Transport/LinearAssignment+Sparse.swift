@@ -84,12 +84,10 @@ extension LinearAssignment {
     static func rowsBelowTheirMatch(n: Int, c: UnsafePointer<Double>, x: UnsafePointer<Int>, v: UnsafePointer<Double>,
                                     unit: Kernels.VectorUnit) -> [Int] {
         var failing = [Bool](repeating: false, count: n)
-        let parts = Kernels.threadCount(requested: nil, elements: n * n)
-        let bands = Kernels.ranges(rows: n, parts: parts)
         failing.withUnsafeMutableBufferPointer { failing in
             let failing = failing.baseAddress!
-            Kernels.parallel(parts) { t in
-                for i in bands[t] {
+            forEachBand(rows: n, elements: n * n) { band in
+                for i in band {
                     let row = c + i * n, matched = x[i]
                     failing[i] = Kernels.reducedMinimum(unit, c: row, v: v, from: 0, to: n) < row[matched] - v[matched]
                 }

@@ -9,8 +9,11 @@ enum Marginals {
     /// `checkCost: false` skips the entries (not the emptiness) of a cost already checked.
     /// - Throws: ``TransportError`` naming the offending entry.
     static func validate(cost: Matrix, a: [Double]?, b: [Double]?, checkCost: Bool = true) throws -> (a: [Double], b: [Double]) {
-        if checkCost { try validateCost(cost) }
-        guard !cost.isEmpty else { throw TransportError.emptyMatrix("cost matrix", rows: cost.rows, cols: cost.cols) }
+        if checkCost {
+            try validateCost(cost)
+        } else if cost.isEmpty {
+            throw TransportError.emptyMatrix("cost matrix", rows: cost.rows, cols: cost.cols)
+        }
         let n = cost.rows, m = cost.cols
         let a = a ?? [Double](repeating: 1.0 / Double(n), count: n)
         let b = b ?? [Double](repeating: 1.0 / Double(m), count: m)

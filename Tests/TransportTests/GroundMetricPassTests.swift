@@ -28,7 +28,7 @@ struct GroundMetricPassTests {
     func scaledRowsInOnePass(_ shape: (Int, Int)) throws {
         let x = try Self.random(shape.0, shape.1, seed: UInt64(shape.0 * 77 + shape.1))
         let metric = GroundMetric(preprocessing: .unitNorm)
-        let (scaled, norms) = metric.preprocessWithNorms(x)
+        let (scaled, norms) = metric.preprocess(x)
         var expected = x
         for (i, norm) in GroundMetric.squaredNorms(x).enumerated() {
             let scale = 1 / (norm.squareRoot() + 1e-9)
