@@ -36,18 +36,25 @@ public final class SparseMatrix: @unchecked Sendable {
     }
 
     /// The non-zero entries of `m` in row-major order when it has at most `limit` of them, else
-    /// `nil` (the scan stops at entry `limit + 1`). `m` is kept as the dense form.
+    /// `nil`. They are counted first, and the count stops at entry `limit + 1`: a dense plan is
+    /// rejected after a short read, without collecting its entries. `m` is kept as the dense
+    /// form.
     public convenience init?(_ m: Matrix, limit: Int) {
-        var entries: [SparseEntry] = []
         let cols = m.cols
-        let complete = m.storage.withUnsafeBufferPointer { p -> Bool in
+        let entries = m.storage.withUnsafeBufferPointer { p -> [SparseEntry]? in
+            var count = 0
+            for k in 0..<p.count where p[k] != 0 {
+                count += 1
+                if count > limit { return nil }
+            }
+            var entries: [SparseEntry] = []
+            entries.reserveCapacity(count)
             for k in 0..<p.count where p[k] != 0 {
                 entries.append(SparseEntry(row: k / cols, col: k % cols, value: p[k]))
-                if entries.count > limit { return false }
             }
-            return true
+            return entries
         }
-        guard complete else { return nil }
+        guard let entries else { return nil }
         self.init(rows: m.rows, cols: m.cols, entries: entries, dense: m)
     }
 
