@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Transport", dependencies: ["CBLAS"]),
 
         // MARK: - Inference (ViT / BERT forward passes from the canonical layout)
-        .target(name: "Inference", dependencies: ["WeightStore", "CBLAS", "HDF5Kit"]),
+        .target(name: "Inference", dependencies: ["WeightStore", "CBLAS", "HDF5Kit", "Transport"]),
 
         // MARK: - Fusion (OT fusion of ViT / BERT models through the canonical layout)
         .target(name: "Fusion", dependencies: ["WeightStore", "Transport", "NamingSchemes", "Inference", "CDeflate",

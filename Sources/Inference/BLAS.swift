@@ -1,5 +1,6 @@
 import CBLAS
 import Foundation
+import Transport
 
 /// Single-precision matrix products through OpenBLAS; the only file of this module that
 /// imports `CBLAS`. All matrices are row-major.
@@ -19,14 +20,10 @@ enum BLAS {
     /// Runs `body` with OpenBLAS limited to one thread, for code that already runs BLAS
     /// calls on several threads (attention per head): avoids oversubscribing the cores.
     static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
-        let previous = openblas_get_num_threads()
-        guard previous > 1 else { return try body() }
-        openblas_set_num_threads(1)
-        defer { openblas_set_num_threads(previous) }
-        return try body()
+        try BLASThreads.singleThreaded(body)
     }
 
     /// The thread count OpenBLAS had when the process started (`OPENBLAS_NUM_THREADS`),
     /// unaffected by `singleThreaded`: how many workers to split independent BLAS calls over.
-    static let threads: Int = max(1, Int(openblas_get_num_threads()))
+    static var threads: Int { BLASThreads.count }
 }

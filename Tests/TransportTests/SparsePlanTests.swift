@@ -75,13 +75,15 @@ struct SparsePlanTests {
 }
 
 /// `BLAS.multiply` writes its result into uninitialised storage: every transpose combination
-/// against a plain triple loop, including shapes with an empty inner dimension.
+/// against a plain triple loop, including shapes with an empty inner dimension; large products
+/// are cut into bands of rows (taller results) or of columns (wider ones), one per thread.
 @Suite("Dense products")
 struct DenseProductTests {
-    @Test("op(A)·op(B) equals the triple loop", arguments: [false, true])
-    func products(transposeA: Bool) throws {
+    @Test("op(A)·op(B) equals the triple loop",
+          arguments: [false, true], [(13, 9, 11), (131, 70, 117), (90, 110, 141)])
+    func products(transposeA: Bool, shape: (Int, Int, Int)) throws {
         var rng = SplitMix64(seed: transposeA ? 1 : 2)
-        let (m, k, n) = (13, 9, 11)
+        let (m, k, n) = shape
         for transposeB in [false, true] {
             let a = try Matrix(rows: transposeA ? k : m, cols: transposeA ? m : k,
                                values: (0..<(m * k)).map { _ in Double.random(in: -1..<1, using: &rng) })
@@ -93,10 +95,20 @@ struct DenseProductTests {
                 for j in 0..<n {
                     var s = 0.0
                     for t in 0..<k { s += (transposeA ? a[t, i] : a[i, t]) * (transposeB ? b[j, t] : b[t, j]) }
-                    #expect(abs(c[i, j] - s) <= 1e-13)
+                    #expect(abs(c[i, j] - s) <= 1e-12)
                 }
             }
         }
+    }
+
+    @Test("overlapping single-threaded sections restore OpenBLAS's thread count")
+    func sections() {
+        DispatchQueue.concurrentPerform(iterations: 8) { _ in
+            for _ in 0..<50 {
+                BLASThreads.singleThreaded { #expect(BLASThreads.current == 1) }
+            }
+        }
+        #expect(BLASThreads.current == BLASThreads.count)
     }
 
     @Test("an empty inner dimension gives zeros")
