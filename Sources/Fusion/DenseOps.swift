@@ -64,13 +64,13 @@ extension Dense {
     /// has up to 25 entries per row of 768).
     static func timesMap(_ w: Matrix, _ t: MapOperand) -> Matrix {
         guard case let .sparse(_, cols, entries) = t else { return BLAS.multiply(w, t.matrix) }
-        var out = Matrix(rows: w.rows, cols: cols)
-        guard w.rows > 0, !entries.isEmpty else { return out }
+        guard w.rows > 0, cols > 0, !entries.isEmpty else { return Matrix(rows: w.rows, cols: cols) }
         let order = ColumnOrder(entries, cols: cols)
         let inner = w.cols, blocks = (w.rows + 7) / 8
-        w.storage.withUnsafeBufferPointer { wp in
-            out.storage.withUnsafeMutableBufferPointer { op in
-                guard let wBase = wp.baseAddress, let oBase = op.baseAddress else { return }
+        // Every entry of the result is written (each column of each block), so no zeros first.
+        return Matrix(rows: w.rows, cols: cols) { out in
+            w.storage.withUnsafeBufferPointer { wp in
+                guard let wBase = wp.baseAddress, let oBase = out.baseAddress else { return }
                 forEachBand(rows: blocks, elements: w.rows * entries.count) { band in
                     let block = UnsafeMutablePointer<SIMD8<Double>>.allocate(capacity: inner)
                     defer { block.deallocate() }
@@ -85,7 +85,6 @@ extension Dense {
                 }
             }
         }
-        return out
     }
 
     /// A sparse map's entries grouped by column, each column's in ascending row (a stable
