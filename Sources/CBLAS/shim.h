@@ -100,8 +100,12 @@ static inline long transfuse_lap_candidates(const double *c, const double *v, lo
 }
 
 /// Dijkstra from free row `f` over reduced costs on the candidate graph (row `i`'s columns are
-/// `cols[start[i] ..< start[i + 1]]`, their costs `costs[...]` the same entries of `c`), to the nearest free column (`y[j] < 0`); then the prices of
-/// the scanned columns are updated and the path augmented, as in the dense search. Scratch:
+/// `cols[start[i] ..< start[i + 1]]`, their costs `costs[...]` the same entries of `c`), to the
+/// nearest free column (`y[j] < 0`); then the prices of the scanned columns are updated and the
+/// path augmented, as in the dense search. The queue is a 4-ary heap of (distance, column)
+/// pairs, least first; a column is pushed again when its distance drops (only ever to a smaller
+/// pair) and its stale entries are skipped when popped. So the pop order is the pairs' order,
+/// whatever the heap's shape. Scratch:
 /// `d` (n, all +inf on entry and on return), `scanned` (n, all 0 on entry and return), `pred`
 /// (n), `touched` and `settled` (n each), `heapKey`/`heapCol` (capacity `heapCapacity`).
 /// Returns 1 when augmented, 0 when no free column is reachable, -1 when the heap is too small.
@@ -117,7 +121,7 @@ static inline int transfuse_lap_sparse_augment(long f, long n, const double *c, 
 #define TRANSFUSE_HEAP_PUSH(key, col) do { \
         if (hn == heapCapacity) { status = -1; goto done; } \
         long at_ = hn++; \
-        while (at_ > 0) { long p_ = (at_ - 1) / 2; \
+        while (at_ > 0) { long p_ = (at_ - 1) / 4; \
             if (!TRANSFUSE_HEAP_BELOW(key, col, heapKey[p_], heapCol[p_])) break; \
             heapKey[at_] = heapKey[p_]; heapCol[at_] = heapCol[p_]; at_ = p_; } \
         heapKey[at_] = key; heapCol[at_] = col; } while (0)
@@ -134,10 +138,11 @@ static inline int transfuse_lap_sparse_augment(long f, long n, const double *c, 
         if (hn > 0) {
             double lk = heapKey[hn]; long lj = heapCol[hn]; long at = 0;
             for (;;) {
-                long l = 2 * at + 1, r = l + 1, top = -1;
+                long first = 4 * at + 1, last = first + 4 < hn ? first + 4 : hn, top = -1;
                 double tk = lk; long tj = lj;
-                if (l < hn && TRANSFUSE_HEAP_BELOW(heapKey[l], heapCol[l], tk, tj)) { top = l; tk = heapKey[l]; tj = heapCol[l]; }
-                if (r < hn && TRANSFUSE_HEAP_BELOW(heapKey[r], heapCol[r], tk, tj)) { top = r; }
+                for (long q = first; q < last; q++) {
+                    if (TRANSFUSE_HEAP_BELOW(heapKey[q], heapCol[q], tk, tj)) { top = q; tk = heapKey[q]; tj = heapCol[q]; }
+                }
                 if (top < 0) break;
                 heapKey[at] = heapKey[top]; heapCol[at] = heapCol[top]; at = top;
             }
