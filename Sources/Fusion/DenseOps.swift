@@ -133,13 +133,14 @@ extension Dense {
     /// land in it.
     static func mapTransposedTimes(_ t: MapOperand, _ w: Matrix) -> Matrix {
         guard case let .sparse(_, cols, entries) = t else { return BLAS.multiply(t.matrix, w, transposeA: true) }
-        var out = Matrix(rows: cols, cols: w.cols)
-        guard w.cols > 0, !entries.isEmpty else { return out }
+        guard w.cols > 0, !entries.isEmpty else { return Matrix(rows: cols, cols: w.cols) }
         let width = w.cols
-        w.storage.withUnsafeBufferPointer { wp in
-            out.storage.withUnsafeMutableBufferPointer { op in
-                guard let wBase = wp.baseAddress, let oBase = op.baseAddress else { return }
+        // Each band zeroes its own rows (on its own core, first touch included) before adding.
+        return Matrix(rows: cols, cols: width) { out in
+            w.storage.withUnsafeBufferPointer { wp in
+                guard let wBase = wp.baseAddress, let oBase = out.baseAddress else { return }
                 forEachBand(rows: cols, elements: entries.count * width) { band in
+                    (oBase + band.lowerBound * width).initialize(repeating: 0, count: band.count * width)
                     for e in entries where band.contains(e.col) {
                         let src = wBase + e.row * width, dst = oBase + e.col * width
                         for c in 0..<width { dst[c] += e.value * src[c] }
@@ -147,7 +148,6 @@ extension Dense {
                 }
             }
         }
-        return out
     }
 
     /// `vᵀ · T` for a vector of `T.rows` values: `T.cols` values.

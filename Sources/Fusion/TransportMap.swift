@@ -153,9 +153,41 @@ public struct TransportMap: Sendable {
         }
     }
 
-    /// `Σ cᵢ·Tᵢ` (the residual policies are linear in the maps).
+    /// `Σ cᵢ·Tᵢ` (the residual policies are linear in the maps). Sparse maps are merged entry by
+    /// entry: each position's terms are added in the parts' order, as ``Dense/combination(_:)``
+    /// adds them (a missing entry adds nothing), and sums of exactly 0 are left out, as the scan
+    /// of a dense result would; a sum with more entries than ``sparseLimit`` goes dense.
     static func combine(_ parts: [(Double, TransportMap)]) -> TransportMap {
-        TransportMap(scaled: Dense.combination(parts.map { ($0.0, $0.1.matrix) }))
+        let used = parts.filter { $0.0 != 0 }
+        let sparse = used.compactMap { part in part.1.sparse.map { (part.0, $0) } }
+        guard let first = parts.first?.1, sparse.count == used.count,
+              parts.allSatisfy({ $0.1.rows == first.rows && $0.1.cols == first.cols }) else {
+            return TransportMap(scaled: Dense.combination(parts.map { ($0.0, $0.1.matrix) }))
+        }
+        let (rows, cols) = (first.rows, first.cols)
+        var next = [Int](repeating: 0, count: sparse.count)
+        var entries: [SparseEntry] = []
+        while true {
+            // The least position still to add, in row-major order.
+            var position = Int.max
+            for (k, part) in sparse.enumerated() where next[k] < part.1.entries.count {
+                let e = part.1.entries[next[k]]
+                position = Swift.min(position, e.row * cols + e.col)
+            }
+            guard position < Int.max else { break }
+            var sum = 0.0
+            for (k, part) in sparse.enumerated() where next[k] < part.1.entries.count {
+                let e = part.1.entries[next[k]]
+                guard e.row * cols + e.col == position else { continue }
+                sum += part.0 * e.value
+                next[k] += 1
+            }
+            if sum != 0 { entries.append(SparseEntry(row: position / cols, col: position % cols, value: sum)) }
+        }
+        guard entries.count <= sparseLimit(rows: rows, cols: cols) else {
+            return TransportMap(scaled: SparseMatrix(rows: rows, cols: cols, entries: entries).dense)
+        }
+        return TransportMap(storage: .sparse(SparseMatrix(rows: rows, cols: cols, entries: entries)))
     }
 
     /// `T_r · diag(a) + T_s · diag(b)` (per anchor channel weights).
