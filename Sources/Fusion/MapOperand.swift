@@ -1,11 +1,11 @@
 import Transport
 
 /// One side of a transport map, scaled for products (``TransportMap/side(_:_:)``): its
-/// non-zero entries when it has few — exact OT plans have at most `n0 + n1 − 1`, and the
-/// averaged stream maps of the `mean` policy twice that — else the dense matrix.
+/// non-zero entries when it has few (``TransportMap/sparseLimit(rows:cols:)``: exact OT plans
+/// and the averaged stream maps of the `mean` policy), else the dense matrix.
 ///
-/// Products with the sparse form add, for every output entry, the same terms in the same
-/// order as the dense loops over the scaled matrix did, so results are bit-identical.
+/// Products with the sparse form add, for every output entry, its terms in the entries'
+/// (row-major) order, starting from 0; dense forms go through BLAS.
 enum MapOperand {
     /// `rows × cols` with non-zero `entries` in row-major order.
     case sparse(rows: Int, cols: Int, entries: [SparseEntry])

@@ -72,7 +72,7 @@ public struct TransportMap: Sendable {
 
     /// The most non-zero entries a map is kept sparse with: an eighth of its entries, and at
     /// least `4·max(rows, cols)`. Exact OT plans have at most `rows + cols − 1`; the stream
-    /// maps of the `mean` policy gain about one entry per row with every block (ViT-B's last,
+    /// maps of the `mean` policy gain about one entry per row with every sub-layer (ViT-B's last,
     /// after 24 sub-layers, has 25 per row of 768, 3%). Below an eighth, a product that goes
     /// through the entries does less work than a dense BLAS product, even at BLAS's far higher
     /// rate per operation.
