@@ -11,6 +11,12 @@ static inline const char *transfuse_openblas_core(void) {
     return openblas_get_corename();
 }
 
+/// LAPACK's `dposv` (bundled in OpenBLAS): solves `A·X = B` for a symmetric positive definite
+/// `A` (`n × n`) by Cholesky, column-major; `B` (`n × nrhs`) is overwritten by `X`. `info > 0`:
+/// `A` is not positive definite.
+void dposv_(const char *uplo, const int *n, const int *nrhs, double *a, const int *lda, double *b,
+            const int *ldb, int *info);
+
 /// `*p += 1`, returning the old value (relaxed atomic): hands out row blocks to worker threads.
 static inline long transfuse_fetch_increment(long *p) {
     return __atomic_fetch_add(p, 1, __ATOMIC_RELAXED);

@@ -17,6 +17,8 @@ public enum FusionError: Error, CustomStringConvertible, Equatable, Sendable {
     case transport(layer: String, reason: String)
     /// The post-fusion statistics correction cannot run (calibration data, maps, shapes).
     case repair(String)
+    /// The least-squares refit cannot run (calibration data, maps, shapes, a singular system).
+    case refit(String)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum FusionError: Error, CustomStringConvertible, Equatable, Sendable {
             return "optimal transport for \(layer) failed: \(reason)"
         case let .repair(text):
             return "repair: \(text)"
+        case let .refit(text):
+            return "refit: \(text)"
         }
     }
 }

@@ -107,12 +107,7 @@ public enum Repair {
         if options.method == .ot, fused.maps.isEmpty {
             throw FusionError.repair("the fusion result carries no transport maps; fuse with keepMaps: true (the targets are the parents' statistics mapped through them)")
         }
-        var maps: [String: [Int: TransportMap]] = [:]
-        for (name, map) in fused.maps {
-            guard name.hasPrefix("model"), let slash = name.firstIndex(of: "/"),
-                  let k = Int(name[name.index(name.startIndex, offsetBy: 5)..<slash]) else { continue }
-            maps[String(name[name.index(after: slash)...]), default: [:]][k] = map
-        }
+        let maps = fused.mapsByPlace()
         var warnings: [String] = []
         let sites = RepairSite.forward(family: anchor.family, layers: anchor.layers, options: repair).filter { site in
             guard options.method == .ot else { return true }

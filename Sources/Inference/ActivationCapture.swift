@@ -12,6 +12,10 @@
 /// stage's modules are normalised and handed to the sink before the next stage runs, so memory
 /// grows with samples × the widths of one layer, not of the whole network.
 public enum ActivationCapture {
+    /// Appended to a linear layer's name for the matrix of its inputs
+    /// (``ActivationOptions/linearInputs``).
+    public static let inputSuffix = ":input"
+
     /// Captures the activations of `model` on the first `options.numSamples` samples of
     /// `dataset` and hands each module's normalised matrix to `sink`, in model order.
     /// - Parameter progress: called with a stage label before each stage.
@@ -23,7 +27,8 @@ public enum ActivationCapture {
         try model.check(dataset, source: source, needsHead: false)
         guard options.numSamples > 0 else { throw InferenceError.input(message: "--num-samples must be positive") }
         let data = dataset.slice(0..<min(dataset.count, options.numSamples))
-        var recorder = try Recorder(model: model, dataset: data, filter: options.sequenceFilter, source: source)
+        var recorder = try Recorder(model: model, dataset: data, filter: options.sequenceFilter, source: source,
+                                    keepInputs: options.linearInputs)
         let step = max(1, options.batchSize)
         func flush() throws {
             for var matrix in recorder.drain() {
@@ -111,9 +116,12 @@ private struct Recorder {
     private let mask: [Int]?
     private let length: Int
     private let filter: SequenceFilter
+    /// Whether matrices of linear-layer inputs (``ActivationCapture/inputSuffix``) are kept.
+    private let keepInputs: Bool
 
-    init(model: TransformerModel, dataset: EvalDataset, filter: SequenceFilter, source: String) throws {
+    init(model: TransformerModel, dataset: EvalDataset, filter: SequenceFilter, source: String, keepInputs: Bool) throws {
         self.filter = filter
+        self.keepInputs = keepInputs
         switch model {
         case let .vit(vit):
             vitTokens = vit.config.tokens
@@ -156,6 +164,7 @@ private struct Recorder {
     }
 
     mutating func record(_ output: ModuleOutput, offset: Int) throws {
+        if !keepInputs, output.name.hasSuffix(ActivationCapture.inputSuffix) { return }
         if rows[output.name] == nil {
             order.append(output.name)
             rows[output.name] = (output.width, 0, [])

@@ -48,9 +48,16 @@ public struct ActivationOptions: Sendable, Equatable {
     public var normalization: ActivationNormalization
     /// Samples per forward batch (bounds temporary memory, not the result).
     public var batchSize: Int
+    /// Also hand on the inputs of the linear layers, named `<layer>` +
+    /// ``ActivationCapture/inputSuffix`` (`…query:input` stands for the key's and value's too;
+    /// `classifier:input` is the class token after the final LayerNorm). Off for fusion's
+    /// activations; the least-squares refit (``Refit`` in the Fusion module) needs them.
+    public var linearInputs: Bool
 
     public init(numSamples: Int = 200, sequenceFilter: SequenceFilter = .all,
-                normalization: ActivationNormalization = .standardize, batchSize: Int = 32) {
+                normalization: ActivationNormalization = .standardize, batchSize: Int = 32,
+                linearInputs: Bool = false) {
+        self.linearInputs = linearInputs
         self.numSamples = numSamples
         self.sequenceFilter = sequenceFilter
         self.normalization = normalization

@@ -50,7 +50,12 @@ struct EncoderLayer: Sendable {
             try observe?(ModuleOutput(name: name, samples: input.samples, tokens: input.tokens,
                                       width: values.count / max(1, rows), values: values))
         }
+        /// The input of linear layer `name` (query's stands for key's and value's: they share it).
+        func emitInput(_ name: String, _ values: [Float]) throws {
+            try emit(name + ActivationCapture.inputSuffix, values)
+        }
         let x = placement == .pre ? norm1(input.values) : input.values
+        try emitInput(names.query, x)
         let q = query(x, rows: rows)
         try emit(names.query, q)
         let k = key(x, rows: rows)
@@ -59,6 +64,7 @@ struct EncoderLayer: Sendable {
         try emit(names.value, v)
         let context = Attention.context(q: q, k: k, v: v, keyMask: input.keyMask,
                                         samples: input.samples, tokens: input.tokens, heads: heads)
+        try emitInput(names.attentionOutput, context)
         var attended = attentionOutput(context, rows: rows)
         try emit(names.attentionOutput, attended)
         var hidden: [Float]
@@ -73,9 +79,12 @@ struct EncoderLayer: Sendable {
             try emit(names.attention, attended)
             hidden = attended
         }
-        var mlp = intermediate(placement == .pre ? norm2(hidden) : hidden, rows: rows)
+        let mlpInput = placement == .pre ? norm2(hidden) : hidden
+        try emitInput(names.intermediate, mlpInput)
+        var mlp = intermediate(mlpInput, rows: rows)
         try emit(names.intermediate, mlp)
         activation.apply(&mlp)
+        try emitInput(names.output, mlp)
         var out = output(mlp, rows: rows)
         try emit(names.output, out)
         add(&out, hidden)

@@ -121,6 +121,8 @@ public struct ViTModel: Sendable {
             for i in 0..<h { cls[n * h + i] = state.values[n * state.tokens * h + i] }
         }
         finalNorm.apply(&cls)
+        try observe?(ModuleOutput(name: "classifier" + ActivationCapture.inputSuffix, samples: state.samples, tokens: 1,
+                                  width: h, values: cls))
         let logits = classifier(cls, rows: state.samples)
         try observe?(ModuleOutput(name: "classifier", samples: state.samples, tokens: 1, width: classifier.outFeatures, values: logits))
         return logits

@@ -79,6 +79,8 @@ struct FuseCommand: ParsableCommand {
 
     @OptionGroup var repairArguments: RepairArguments
 
+    @OptionGroup var refitArguments: RefitArguments
+
     @Option(name: .customLong("save-maps"), help: "Write every transport map to this file (.safetensors or .h5), named by its place in the flow graph.")
     var saveMaps: String?
 
@@ -184,6 +186,10 @@ struct FuseCommand: ParsableCommand {
         let data = self.data ?? synthetic?.path ?? repairArguments.repair
         let repair = try repairArguments.settings(options, data: data)
         let calibration = try repair.map { try repairArguments.calibration($0.file, inputs: inputs) }
+        let refit = try refitArguments.settings()
+        let refitCalibration = try refit.map { settings in
+            settings.file == repair?.file ? calibration! : try repairArguments.calibration(settings.file, inputs: inputs)
+        }
         var activationSeconds = 0.0
         if FuseSupport.needsActivations(options) {
             let t = Date()
@@ -204,11 +210,11 @@ struct FuseCommand: ParsableCommand {
         let anchorModel = inputs[options.anchor].model
         let target = scheme ?? anchorModel.detected.scheme
         let outputHeads = schemeOptions.heads ?? anchorModel.architecture.heads
-        let keepMaps = saveMaps != nil || plotMaps != nil || repair != nil
+        let keepMaps = saveMaps != nil || plotMaps != nil || repair != nil || refit != nil
         let summary: FusionSummary, tensorCount: Int
         var fusedStore: WeightStore?
         var writeSeconds: Double
-        if canStream(repairing: repair != nil) {
+        if canStream(repairing: repair != nil || refit != nil) {
             // Written layer by layer while fusing: the fused model is never held in memory.
             (summary, tensorCount) = try fuseStreaming(inputs, options: options, target: target, heads: outputHeads,
                                                        registry: registry, keepMaps: keepMaps)
@@ -223,6 +229,12 @@ struct FuseCommand: ParsableCommand {
                                                   repair: repair.options) { StandardError.line($0) }
                 for warning in repaired.warnings { StandardError.line("warning: \(warning)") }
                 result.store = repaired.store
+            }
+            if let refit, let refitCalibration {
+                let refitted = try Refit.refit(inputs, fused: result, options: options, calibration: refitCalibration,
+                                               refit: refit.options) { StandardError.line($0) }
+                for warning in refitted.warnings { StandardError.line("warning: \(warning)") }
+                result.store = refitted.store
             }
             let writeStart = Date()
             let store = try SchemeConverter.fromCanonical(result.store, to: target, heads: outputHeads, registry: registry)
