@@ -53,6 +53,10 @@ run "$PY" Samples/make_samples.py
 swift build -c release --product transfuse
 run "$PY" Samples/finetune.py --transfuse "$(swift build -c release --show-bin-path)/transfuse" --jobs 2
 
+# The least-squares refit re-implemented in PyTorch, against `fuse --refit` (Benchmarks/refit/README.md;
+# RefitTests pins the accuracy both measure).
+run "$PY" Benchmarks/refit/reference_refit.py --transfuse "$(swift build -c release --show-bin-path)/transfuse"
+
 # The paper's own code.
 if [ -n "${TRANSFORMER_FUSION_DIR:-}" ]; then
     PAPER=$(venv .venv-paper requirements/paper.txt)

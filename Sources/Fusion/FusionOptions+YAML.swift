@@ -5,7 +5,7 @@ import Yams
 extension FusionOptions {
     /// Applies the `fusion:` section of a paper experiment YAML (unchanged files work) plus
     /// Transfuse's keys (`compat`, `heads`, `transport_scaling`, `cls_alignment`,
-    /// `stream_alignment`, `stream_rounds`, `repair`, in the same section). Other sections
+    /// `stream_alignment`, `stream_rounds`, `repair`, `refit`, in the same section). Other sections
     /// (`model:`, `regression:`…) are ignored. Keys of the paper's schema that Transfuse does not
     /// implement are accepted and reported in the returned warnings when set to a non-default
     /// value; any other key is an error.
@@ -120,6 +120,7 @@ struct ConfigReader {
                 guard r >= 1, r == r.rounded(), r <= 100 else { throw fail(path, "expected a whole number from 1 to 100, found '\(v)'") }
                 o.streamRounds = Int(r)
             case "repair": o.repair = try repair(v, path)
+            case "refit": o.refit = try refit(v, path)
             case "pca": unimplemented(path, v, isDefault: isFalse(v))
             case "pca_dim", "pca_k": unimplemented(path, v, isDefault: (fusion["pca"] as? Bool) != true)
             case "fusion_t_w_in": unimplemented(path, v, isDefault: isFalse(v))
@@ -133,7 +134,7 @@ struct ConfigReader {
                     o.normalizeWeights = try bool(w, path + ".norm")
                 }
             default:
-                throw fail(path, "unknown key; fusion keys are: type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric.*, acts.*, wts.norm, num_models, pca, pca_dim, pca_k, fusion_t_w_in and Transfuse's compat, heads, transport_scaling, cls_alignment, stream_alignment, stream_rounds, repair")
+                throw fail(path, "unknown key; fusion keys are: type, ot_solver, sinkhorn_reg, resid_policy, qk_fusion, fuse_src_embed, fuse_sa, fuse_norm, fuse_fc, fuse_bias, fuse_gen, gnd_metric.*, acts.*, wts.norm, num_models, pca, pca_dim, pca_k, fusion_t_w_in and Transfuse's compat, heads, transport_scaling, cls_alignment, stream_alignment, stream_rounds, repair, refit")
             }
         }
     }

@@ -16,7 +16,8 @@ struct SweepCommand: ParsableCommand {
             every setting that needs them. Every setting is fused in memory and evaluated on --eval \
             exactly as `fuse --eval` does; a setting that fails is reported in its row. The grid is \
             checked completely before anything runs. Settings with the repair: key are corrected \
-            on --data's inputs, as `fuse --repair` does.
+            on --data's inputs, as `fuse --repair` does, and settings with the refit: key refitted \
+            on them afterwards, as `fuse --refit` does.
 
             Grid file (YAML; any other top-level key is an error):
               base:       the keys fuse --config takes, plus anchor: K
@@ -85,8 +86,8 @@ struct SweepCommand: ParsableCommand {
         if data == nil, let needing = plan.settings.first(where: { $0.kind == .fused && FuseSupport.needsActivations($0.options) }) {
             throw ValidationError("setting '\(needing.label)' needs activations: give --data CALIB.h5")
         }
-        if data == nil, let repairing = plan.settings.first(where: { $0.repairs }) {
-            throw ValidationError("setting '\(repairing.label)' repairs the fused model on calibration inputs: give --data CALIB.h5")
+        if data == nil, let repairing = plan.settings.first(where: { $0.repairs || $0.refits }) {
+            throw ValidationError("setting '\(repairing.label)' \(repairing.repairs ? "repairs" : "refits") the fused model on calibration inputs: give --data CALIB.h5")
         }
         for duplicate in plan.duplicates {
             StandardError.line("note: \(duplicate.label) resolves to the same settings as \(duplicate.sameAs); run once")
@@ -98,7 +99,7 @@ struct SweepCommand: ParsableCommand {
         }
         // As `fuse --repair` reads them: the whole file, checked against every model before any work.
         var calibration: EvalDataset? = nil
-        if let data, plan.settings.contains(where: { $0.repairs }) {
+        if let data, plan.settings.contains(where: { $0.repairs || $0.refits }) {
             calibration = try EvalDataset.read(data)
             try Repair.check(inputs, calibration: calibration!)
         }
@@ -151,7 +152,7 @@ struct SweepCommand: ParsableCommand {
             }
             let t = Date()
             // The correction's targets are the parents' statistics mapped through the transport maps.
-            let result = try Fuser.fuse(fusing, options: setting.options, keepMaps: setting.repairs) { line in
+            var result = try Fuser.fuse(fusing, options: setting.options, keepMaps: setting.repairs || setting.refits) { line in
                 if line.contains("warning") { StandardError.line(line) }
             }
             for warning in result.warnings { StandardError.line("  warning: \(warning)") }
@@ -163,10 +164,16 @@ struct SweepCommand: ParsableCommand {
                                                   repair: repair)
                 for warning in repaired.warnings { StandardError.line("  warning: \(warning)") }
                 row.seconds.repair = Date().timeIntervalSince(t)
-                store = repaired.store
-            } else {
-                store = result.store
+                result.store = repaired.store
             }
+            if setting.refits, let refit = setting.options.refit, let calibration {
+                let t = Date()
+                let refitted = try Refit.refit(fusing, fused: result, options: setting.options, calibration: calibration, refit: refit)
+                for warning in refitted.warnings { StandardError.line("  warning: \(warning)") }
+                row.seconds.repair += Date().timeIntervalSince(t)
+                result.store = refitted.store
+            }
+            store = result.store
         }
         let t = Date()
         let role = setting.kind == .fused ? "fused" : setting.kind == .vanilla ? "vanilla" : "parent"
@@ -225,6 +232,10 @@ extension SweepSetting {
     /// Whether the fused model is corrected afterwards (the `repair:` key; not for the vanilla
     /// baseline, which `fuse --eval` reports uncorrected too).
     var repairs: Bool { kind == .fused && options.repair != nil }
+
+    /// Whether the fused model's linear layers are refitted afterwards (the `refit:` key; not for
+    /// the vanilla baseline).
+    var refits: Bool { kind == .fused && options.refit != nil }
 
     /// How progress lines name the setting.
     var displayName: String {

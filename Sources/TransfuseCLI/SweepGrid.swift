@@ -67,6 +67,7 @@ struct SweepGrid {
           stream_alignment: [per_layer, global]
           compat: [reference]
           repair: [false, true]
+          refit: [false, true]
         """
 
     /// Parses a grid (structure only; values are checked by ``settings(modelCount:)``).
@@ -169,6 +170,7 @@ extension SweepGrid {
             var vanilla = base
             vanilla.method = .vanilla
             vanilla.repair = nil   // the plain average, as `fuse --eval` reports it
+            vanilla.refit = nil
             settings.append(SweepSetting(kind: .vanilla, label: "vanilla", assignments: [], options: vanilla))
         }
         let isDefault = self.base.isEmpty

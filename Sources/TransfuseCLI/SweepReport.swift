@@ -9,7 +9,7 @@ struct SweepReport: Encodable {
         /// `Fuser.fuse` in total, and the part of it spent on ground metrics and OT.
         var fusion = 0.0
         var transport = 0.0
-        /// The post-fusion correction (`repair:`), after `fusion`.
+        /// The post-fusion correction (`repair:`) and refit (`refit:`), after `fusion`.
         var repair = 0.0
         var evaluation = 0.0
     }

@@ -6,7 +6,7 @@ import Testing
     static func fusedAccuracy(_ extra: [String], folder: TemporaryFolder) throws -> Double {
         let result = try CommandRunner.run([
             "fuse", SampleModels.path("vit-digits-a"), SampleModels.path("vit-digits-b"),
-            "--output", folder.file("fused-\(extra.count).safetensors"), "--eval", SampleModels.path("data/digits-test.h5"), "--json",
+            "--output", folder.file("fused-\(UUID().uuidString).safetensors"), "--eval", SampleModels.path("data/digits-test.h5"), "--json",
         ] + extra)
         #expect(result.status == 0, "\(result.stderr)")
         let json = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
@@ -19,7 +19,8 @@ import Testing
         let plain = try Self.fusedAccuracy([], folder: folder)
         let repaired = try Self.fusedAccuracy(["--repair", SampleModels.path("data/digits-calib.h5")], folder: folder)
         // Measured on these samples: 22.7 % without data (weights + EMD); with --repair the data-aware
-        // defaults (Sinkhorn 0.05, then the correction) give 72.0 % (weights + EMD + --repair: 54.4 %).
+        // defaults (Sinkhorn 0.05, the correction, then the refit) give 95.0 % (72.0 % without the
+        // refit; weights + EMD + --repair: 54.4 %).
         #expect(repaired > plain + 0.2, "with --repair \(repaired), without \(plain)")
         // The config key takes --data's file.
         let config = folder.file("repair.yaml")
@@ -28,12 +29,12 @@ import Testing
         #expect(abs(keyed - repaired) < 1e-9, "repair: true with --data \(keyed), --repair \(repaired)")
     }
 
-    /// `--no-repair` turns off the ViT data default's correction, leaving its Sinkhorn 0.05 maps:
-    /// the same model as asking for those maps without data.
+    /// `--no-repair --no-refit` turn off the ViT data default's correction and refit, leaving its
+    /// Sinkhorn 0.05 maps: the same model as asking for those maps without data.
     @Test func noRepairLeavesTheDataDefaultsMaps() throws {
         let folder = try TemporaryFolder()
         let calib = SampleModels.path("data/digits-calib.h5")
-        let off = try Self.fusedAccuracy(["--data", calib, "--no-repair"], folder: folder)
+        let off = try Self.fusedAccuracy(["--data", calib, "--no-repair", "--no-refit"], folder: folder)
         let sinkhorn = try Self.fusedAccuracy(["--solver", "sinkhorn", "--reg", "0.05"], folder: folder)
         #expect(off == sinkhorn)
         let conflict = try CommandRunner.run(["fuse", SampleModels.path("vit-digits-a"), SampleModels.path("vit-digits-b"),

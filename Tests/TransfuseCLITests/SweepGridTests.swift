@@ -26,13 +26,15 @@ import Testing
         let plan = try grid.settings(modelLabels: models, weights: nil)
         let labels = plan.settings.map(\.label)
         // 3 parents, vanilla, default; 2 × 5 alignment × solver minus the default; qk 2, resid 5,
-        // heads 1, anchor 2 (each model but the default 0), stream_alignment 1, compat 1, repair 1.
+        // heads 1, anchor 2 (each model but the default 0), stream_alignment 1, compat 1, repair 1, refit 1.
         #expect(labels.prefix(5) == ["a", "b", "c", "vanilla", "default"])
-        #expect(plan.settings.count == 5 + 9 + 2 + 5 + 1 + 2 + 1 + 1 + 1)
+        #expect(plan.settings.count == 5 + 9 + 2 + 5 + 1 + 2 + 1 + 1 + 1 + 1)
         #expect(plan.settings[4].options == FusionOptions())
         #expect(Set(plan.duplicates.map(\.label)) == ["type=wts ot_solver=emd", "qk_fusion=separate", "resid_policy=mean",
-                                                     "heads=cross", "anchor=0", "stream_alignment=per_layer", "repair=false"])
-        #expect(plan.settings.last?.label == "repair=true" && plan.settings.last?.options.repair == RepairOptions())
+                                                     "heads=cross", "anchor=0", "stream_alignment=per_layer", "repair=false",
+                                                     "refit=false"])
+        #expect(plan.settings.first { $0.label == "repair=true" }?.options.repair == RepairOptions())
+        #expect(plan.settings.last?.label == "refit=true" && plan.settings.last?.options.refit == RefitOptions())
         let sinkhorn = try #require(plan.settings.first { $0.label == "type=acts ot_solver=sinkhorn sinkhorn_reg=0.05" })
         #expect(sinkhorn.options.alignment == .activations && sinkhorn.options.solver == .sinkhorn && sinkhorn.options.reg == 0.05)
         #expect(plan.settings.first { $0.label == "anchor=2" }?.options.anchor == 2)
