@@ -5,91 +5,63 @@ import Transport
 import WeightStore
 
 extension Refit {
-    /// The store being refitted, the settings of the run and the reports so far.
-    struct Fitting {
-        var store: WeightStore
-        let ridge: Double
-        let samples: Int
-        let calibration: EvalDataset
+    /// Refits linear layers `layers` (one shared input) against `targets` (one `tokens × out`
+    /// matrix per layer) on their inputs `x` in the fused model, and writes them into `store`.
+    /// - Throws: ``FusionError/refit(_:)`` for a missing or misshapen tensor, rows that do not
+    ///   match, or a system that is singular or gives non-finite weights.
+    static func fit(_ layers: [String], input x: ActivationMatrix, targets: [Matrix], ridge: Double,
+                    store: inout WeightStore) throws -> [RefitLayerReport] {
+        let d = x.width + 1
+        let x1 = Matrix(rows: x.rows, cols: d) { buffer in
+            for r in 0..<x.rows {
+                for c in 0..<x.width { buffer[r * d + c] = Double(x.values[r * x.width + c]) }
+                buffer[r * d + x.width] = 1
+            }
+        }
+        let gram = BLAS.multiply(x1, x1, transposeA: true)
+        let lambda = ridgeStrength(gram, ridge: ridge)
+        var system = gram
+        for i in 0..<d { system.storage[i * d + i] += lambda }
+
+        var current: [Matrix] = []
+        for (name, target) in zip(layers, targets) {
+            guard target.rows == x.rows else {
+                throw FusionError.refit("\(name): the targets have \(target.rows) rows (tokens), the fused model's inputs \(x.rows)")
+            }
+            current.append(try augmented(store, name, outputs: target.cols, inputs: x.width))
+        }
+        // Right-hand sides, one row per output channel: Y*ᵀ·X₁ + λ·[W₀ | b₀].
+        var rhs = Matrix(rows: targets.reduce(0) { $0 + $1.cols }, cols: d)
+        var products: [Matrix] = []
+        var offset = 0
+        for (target, weights) in zip(targets, current) {
+            let product = BLAS.multiply(target, x1, transposeA: true)
+            for i in 0..<(target.cols * d) { rhs.storage[offset * d + i] = product.storage[i] + lambda * weights.storage[i] }
+            products.append(product)
+            offset += target.cols
+        }
+        guard let solution = Cholesky.solve(system, rightHandSides: rhs), solution.storage.allSatisfy(\.isFinite) else {
+            throw FusionError.refit("\(layers.joined(separator: ", ")): the least-squares system on \(x.rows) calibration tokens × \(x.width) inputs is singular or not finite (are the fused model's activations finite?)")
+        }
         var reports: [RefitLayerReport] = []
-
-        /// The recorded matrices `wanted` (module outputs, or inputs named with
-        /// ``ActivationCapture/inputSuffix``) of `store` on the calibration inputs, every token,
-        /// raw. `depth` encoder layers without task heads, or (`nil`) the whole model with them.
-        /// - Throws: ``FusionError/refit(_:)`` naming the model and the file when it cannot run
-        ///   the calibration data or records no such matrix.
-        func capture(_ store: WeightStore, label: String, architecture: Architecture, depth: Int?,
-                     wanted: Set<String>) throws -> [String: ActivationMatrix] {
-            var found: [String: ActivationMatrix] = [:]
-            do {
-                let runnable = depth == nil ? store : try Repair.truncate(store, depth: depth)
-                let model = try TransformerModel(store: runnable, source: label, heads: architecture.heads)
-                let options = ActivationOptions(numSamples: samples, sequenceFilter: .all, normalization: .none,
-                                                linearInputs: wanted.contains { $0.hasSuffix(ActivationCapture.inputSuffix) })
-                try ActivationCapture.capture(model: model, dataset: calibration, source: label, options: options) { matrix in
-                    if wanted.contains(matrix.name) { found[matrix.name] = matrix }
-                }
-            } catch let error as InferenceError {
-                throw FusionError.refit("cannot run \(label) on the calibration file \(calibration.path): \(error.description)")
+        offset = 0
+        for (((name, target), weights), product) in zip(zip(zip(layers, targets), current), products) {
+            let rows = (offset * d)..<((offset + target.cols) * d)
+            let fitted = Matrix(rows: target.cols, cols: d) { buffer in
+                for (i, value) in solution.storage[rows].enumerated() { buffer[i] = value }
             }
-            if let missing = wanted.sorted().first(where: { found[$0] == nil }) {
-                throw FusionError.refit("\(label) records no \(missing) on \(calibration.path)")
-            }
-            return found
+            try write(fitted, to: &store, name)
+            let squares = target.storage.reduce(0) { $0 + $1 * $1 }
+            reports.append(RefitLayerReport(layer: name, errorBefore: meanSquaredError(weights, gram: gram, product: product, targetSquares: squares, tokens: x.rows),
+                                            errorAfter: meanSquaredError(fitted, gram: gram, product: product, targetSquares: squares, tokens: x.rows)))
+            offset += target.cols
         }
+        return reports
+    }
 
-        /// Refits the layers of `group` against `targets` (one `tokens × out` matrix per layer)
-        /// on the inputs the fused model now gives them, and writes them into ``store``.
-        /// - Throws: ``FusionError/refit(_:)`` for a missing or misshapen tensor, rows that do
-        ///   not match, or a system that is singular or gives non-finite weights.
-        mutating func fit(_ group: Group, architecture: Architecture, targets: [Matrix]) throws -> [RefitLayerReport] {
-            let key = group.input + ActivationCapture.inputSuffix
-            let x = try capture(store, label: "the fused model", architecture: architecture, depth: group.depth, wanted: [key])[key]!
-            let d = x.width + 1
-            let x1 = Matrix(rows: x.rows, cols: d) { buffer in
-                for r in 0..<x.rows {
-                    for c in 0..<x.width { buffer[r * d + c] = Double(x.values[r * x.width + c]) }
-                    buffer[r * d + x.width] = 1
-                }
-            }
-            var gram = BLAS.multiply(x1, x1, transposeA: true)
-            let lambda = ridge * (0..<d).reduce(0) { $0 + gram.storage[$1 * d + $1] } / Double(d)
-            for i in 0..<d { gram.storage[i * d + i] += lambda }
-
-            var current: [Matrix] = []
-            for (name, target) in zip(group.layers, targets) {
-                guard target.rows == x.rows else {
-                    throw FusionError.refit("\(name): the targets have \(target.rows) rows (tokens), the fused model's inputs \(x.rows)")
-                }
-                current.append(try Refit.augmented(store, name, outputs: target.cols, inputs: x.width))
-            }
-            // Right-hand sides, one row per output channel: Y*ᵀ·X₁ + λ·[W₀ | b₀].
-            let total = targets.reduce(0) { $0 + $1.cols }
-            var rhs = Matrix(rows: total, cols: d)
-            var offset = 0
-            for (target, weights) in zip(targets, current) {
-                let product = BLAS.multiply(target, x1, transposeA: true)
-                for i in 0..<(target.cols * d) { rhs.storage[offset * d + i] = product.storage[i] + lambda * weights.storage[i] }
-                offset += target.cols
-            }
-            guard let solution = Cholesky.solve(gram, rightHandSides: rhs), solution.storage.allSatisfy(\.isFinite) else {
-                throw FusionError.refit("\(group.layers.joined(separator: ", ")): the least-squares system on \(x.rows) calibration tokens × \(x.width) inputs is singular or not finite (are the fused model's activations finite?)")
-            }
-            var reports: [RefitLayerReport] = []
-            offset = 0
-            for ((name, target), weights) in zip(zip(group.layers, targets), current) {
-                let rows = offset..<(offset + target.cols)
-                let fitted = Matrix(rows: target.cols, cols: d) { buffer in
-                    for (i, value) in solution.storage[(rows.lowerBound * d)..<(rows.upperBound * d)].enumerated() { buffer[i] = value }
-                }
-                try Refit.write(fitted, to: &store, name)
-                reports.append(RefitLayerReport(layer: name, errorBefore: Refit.meanSquaredError(x1, weights, target),
-                                                errorAfter: Refit.meanSquaredError(x1, fitted, target)))
-                offset += target.cols
-            }
-            self.reports += reports
-            return reports
-        }
+    /// `λ = ridge · mean(diag X₁ᵀX₁)` for the Gram matrix `gram = X₁ᵀX₁`.
+    static func ridgeStrength(_ gram: Matrix, ridge: Double) -> Double {
+        ridge * (0..<gram.rows).reduce(0) { $0 + gram.storage[$1 * gram.cols + $1] } / Double(max(1, gram.rows))
     }
 
     /// `[W | b]` (`out × (in + 1)`) of linear layer `name` in `store`.
@@ -122,15 +94,15 @@ extension Refit {
         store.set(try Tensor.fromFloats(name: b.name, shape: b.shape, values: bias, dtype: b.dtype))
     }
 
-    /// Mean over tokens and channels of `(X₁·[W | b]ᵀ − Y*)²`.
-    static func meanSquaredError(_ x1: Matrix, _ weights: Matrix, _ target: Matrix) -> Double {
-        let predicted = BLAS.multiply(x1, weights, transposeB: true)
-        var sum = 0.0
-        for i in predicted.storage.indices {
-            let e = predicted.storage[i] - target.storage[i]
-            sum += e * e
-        }
-        return sum / Double(max(1, predicted.storage.count))
+    /// Mean over tokens and channels of `(X₁·[W | b]ᵀ − Y*)²`, from the Gram matrix
+    /// `gram = X₁ᵀX₁`, `product = Y*ᵀX₁` and `targetSquares = ‖Y*‖²` without forming
+    /// `X₁·[W | b]ᵀ`: `(Σ_o w_o·G·w_oᵀ − 2·w_o·p_o + ‖Y*‖²) / (tokens · out)`, clamped at 0
+    /// (rounding; it is a report, not used by the fit).
+    static func meanSquaredError(_ weights: Matrix, gram: Matrix, product: Matrix, targetSquares: Double, tokens: Int) -> Double {
+        let wg = BLAS.multiply(weights, gram)
+        var sum = targetSquares
+        for i in weights.storage.indices { sum += weights.storage[i] * (wg.storage[i] - 2 * product.storage[i]) }
+        return max(0, sum) / Double(max(1, tokens * weights.rows))
     }
 
     /// `Σ_k w_k · Y_k · T̃_k` for layer `name` (`tokens × out_anchor`): model k's outputs mapped

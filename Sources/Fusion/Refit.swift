@@ -54,9 +54,10 @@ public struct RefitResult: Sendable {
 /// A model fused with a permuted copy of itself already reproduces its targets exactly; the
 /// refit then leaves it as it is (up to float rounding).
 ///
-/// Cost: per encoder layer one forward pass of each parent and four of the fused model, each
-/// through the layers up to that one (quadratic in depth), plus one `(in + 1)²` Cholesky
-/// solve per group; memory: one layer's outputs of every model on the calibration tokens.
+/// Cost: each model runs layer by layer on the calibration inputs (``StagedForward``): one pass
+/// of each parent through each layer, and five of the fused model (one per refitted group, one
+/// to move on), plus one `(in + 1)²` Cholesky solve per group; memory: every model's stream and
+/// one layer's outputs on the calibration tokens, and the `tokens × (in + 1)` inputs in double.
 public enum Refit {
     /// Linear layers that read the same input, refitted together.
     struct Group: Sendable, Equatable {
@@ -67,8 +68,6 @@ public enum Refit {
         /// Per layer, the place of the transport map its outputs were aligned with; `nil` for
         /// the classifier (the parents' classes are the same).
         let mapPlaces: [String?]
-        /// Encoder layers the forward pass runs (`nil`: all, with the task head).
-        let depth: Int?
     }
 
     /// The groups of encoder layer `l`, in forward order.
@@ -77,10 +76,10 @@ public enum Refit {
         let attention = p + (family == .vit ? "attention.attention." : "attention.self.")
         let q = attention + "query", k = attention + "key", v = attention + "value"
         let o = p + "attention.output.dense", fc1 = p + "intermediate.dense", fc2 = p + "output.dense"
-        return [Group(layers: [q, k, v], input: q, mapPlaces: [q, k, v], depth: l + 1),
-                Group(layers: [o], input: o, mapPlaces: [p + "attention.residual"], depth: l + 1),
-                Group(layers: [fc1], input: fc1, mapPlaces: [fc1], depth: l + 1),
-                Group(layers: [fc2], input: fc2, mapPlaces: [p + "output.residual"], depth: l + 1)]
+        return [Group(layers: [q, k, v], input: q, mapPlaces: [q, k, v]),
+                Group(layers: [o], input: o, mapPlaces: [p + "attention.residual"]),
+                Group(layers: [fc1], input: fc1, mapPlaces: [fc1]),
+                Group(layers: [fc2], input: fc2, mapPlaces: [p + "output.residual"])]
     }
 
     /// Refits the linear layers of `fused` (from ``Fuser/fuse(_:options:keepMaps:progress:)``
@@ -112,18 +111,30 @@ public enum Refit {
         let anchor = inputs[anchorIndex].model.architecture
         let maps = fused.mapsByPlace()
         let labels = inputs.map(\.label)
-        var state = Fitting(store: fused.store, ridge: refit.ridge, samples: samples, calibration: calibration)
         var warnings: [String] = []
-
         var plan = (0..<anchor.layers).map { layerGroups(family: anchor.family, layer: $0) }
+        var withClassifier = false
         if refit.classifier, anchor.family == .vit {
             if let reason = classifierMismatch(inputs, anchor: anchorIndex) {
                 warnings.append("refit: \(reason); classifier left as fused")
             } else {
-                plan.append([Group(layers: ["classifier"], input: "classifier", mapPlaces: [nil], depth: nil)])
+                withClassifier = true
+                plan.append([Group(layers: ["classifier"], input: "classifier", mapPlaces: [nil])])
             }
         }
-        for groups in plan {
+
+        // Each model runs layer by layer on the calibration inputs; the fused model's layer is
+        // run again after each group of it is refitted.
+        let parents = try inputs.map { try Self.model($0.model.store, label: $0.label, architecture: $0.model.architecture) }
+        var parentPasses = try zip(inputs, parents).map { input, model in
+            try Self.running { try StagedForward(model: model, dataset: calibration, numSamples: samples, source: input.label) }
+        }
+        var store = fused.store
+        var model = try Self.model(store, label: "the fused model", architecture: anchor)
+        var pass = try Self.running { try StagedForward(model: model, dataset: calibration, numSamples: samples, source: "the fused model") }
+        var reports: [RefitLayerReport] = []
+
+        for (index, groups) in plan.enumerated() {
             let usable = groups.filter { group in
                 guard options.method == .ot else { return true }
                 let missing = group.mapPlaces.compactMap { $0 }.filter { place in
@@ -134,25 +145,51 @@ public enum Refit {
                 }
                 return missing.isEmpty
             }
-            guard let first = usable.first else { continue }
-            progress("refit: outputs of the \(inputs.count) models \(first.depth.map { "through encoder layer \($0 - 1)" } ?? "with the classifier")")
-            let wanted = Set(usable.flatMap(\.layers))
-            let outputs = try inputs.map { input in
-                try state.capture(input.model.store, label: input.label, architecture: input.model.architecture,
-                                  depth: first.depth, wanted: wanted)
+            let isClassifier = withClassifier && index == plan.count - 1
+            progress("refit: \(isClassifier ? "the classifier" : "encoder layer \(index)") (\(usable.flatMap(\.layers).count) linear layers)")
+            var outputs: [[String: ActivationMatrix]] = []
+            for k in inputs.indices {
+                let recorded = try Self.running {
+                    isClassifier ? try parentPasses[k].classifier(of: parents[k], linearInputs: false)
+                                 : try parentPasses[k].layer(of: parents[k], linearInputs: false, advance: true)
+                }
+                outputs.append(Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }))
             }
             for group in usable {
+                let key = group.input + ActivationCapture.inputSuffix
+                let recorded = try Self.running {
+                    isClassifier ? try pass.classifier(of: model, linearInputs: true) : try pass.layer(of: model, linearInputs: true, advance: false)
+                }
+                guard let x = recorded.first(where: { $0.name == key }) else {
+                    throw FusionError.refit("the fused model records no \(key) on \(calibration.path)")
+                }
                 let targets = try zip(group.layers, group.mapPlaces).map { name, place in
                     try target(name, outputs: outputs, maps: place.flatMap { maps[$0] } ?? [:],
                                coefficients: Fuser.coefficients(name, count: inputs.count, anchor: anchorIndex, weights: weights, options: options),
                                anchor: anchorIndex, labels: labels)
                 }
-                for report in try state.fit(group, architecture: anchor, targets: targets) {
+                let fitted = try fit(group.layers, input: x, targets: targets, ridge: refit.ridge, store: &store)
+                for report in fitted {
                     progress(String(format: "refit: %@: mean squared error %.4g → %.4g", report.layer, report.errorBefore, report.errorAfter))
                 }
+                reports += fitted
+                model = try Self.model(store, label: "the fused model", architecture: anchor)
             }
+            if !isClassifier { _ = try Self.running { try pass.layer(of: model, linearInputs: false, advance: true) } }
         }
-        return RefitResult(store: state.store, layers: state.reports, warnings: warnings, seconds: Date().timeIntervalSince(started))
+        return RefitResult(store: store, layers: reports, warnings: warnings, seconds: Date().timeIntervalSince(started))
+    }
+
+    /// `store` without its task heads other than a ViT classifier, as a runnable model.
+    static func model(_ store: WeightStore, label: String, architecture: Architecture) throws -> TransformerModel {
+        try running { try TransformerModel(store: store, source: label, heads: architecture.heads) }
+    }
+
+    /// `body`, with the Inference module's errors turned into ``FusionError/refit(_:)``.
+    static func running<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as InferenceError {
+            throw FusionError.refit("cannot run the calibration inputs: \(error.description)")
+        }
     }
 
     /// Why the parents' classifiers cannot be averaged output by output, or `nil` when they can.

@@ -27,7 +27,7 @@ public enum ActivationCapture {
         try model.check(dataset, source: source, needsHead: false)
         guard options.numSamples > 0 else { throw InferenceError.input(message: "--num-samples must be positive") }
         let data = dataset.slice(0..<min(dataset.count, options.numSamples))
-        var recorder = try Recorder(model: model, dataset: data, filter: options.sequenceFilter, source: source,
+        let recorder = try Recorder(model: model, dataset: data, filter: options.sequenceFilter, source: source,
                                     keepInputs: options.linearInputs)
         let step = max(1, options.batchSize)
         func flush() throws {
@@ -38,16 +38,9 @@ public enum ActivationCapture {
         }
         /// Runs `stage` over the samples in batches, with the recorder observing.
         func staged(_ state: HiddenStates?, _ stage: (HiddenStates?, Range<Int>, @escaping ModuleObserver) throws -> HiddenStates?) throws -> HiddenStates? {
-            var outputs: [HiddenStates] = []
-            var start = 0
-            while start < data.count {
-                let range = start..<min(data.count, start + step)
-                let chunk = state.map { slice($0, range) }
-                if let out = try stage(chunk, range, { try recorder.record($0, offset: range.lowerBound) }) { outputs.append(out) }
-                start = range.upperBound
-            }
+            let out = try runStage(state, count: data.count, batchSize: step, recorder: recorder, stage)
             try flush()
-            return outputs.isEmpty ? nil : concatenate(outputs)
+            return out
         }
 
         switch model {
@@ -89,6 +82,22 @@ public enum ActivationCapture {
         }
     }
 
+    /// Runs `stage` over `count` samples in batches of `batchSize` (each batch gets its slice of
+    /// `state` and its sample range), with `recorder` observing; returns the batches' outputs
+    /// concatenated, or `nil` when the stage returns none.
+    static func runStage(_ state: HiddenStates?, count: Int, batchSize: Int, recorder: Recorder,
+                         _ stage: (HiddenStates?, Range<Int>, @escaping ModuleObserver) throws -> HiddenStates?) throws -> HiddenStates? {
+        var outputs: [HiddenStates] = []
+        var start = 0
+        while start < count {
+            let range = start..<min(count, start + max(1, batchSize))
+            let chunk = state.map { slice($0, range) }
+            if let out = try stage(chunk, range, { try recorder.record($0, offset: range.lowerBound) }) { outputs.append(out) }
+            start = range.upperBound
+        }
+        return outputs.isEmpty ? nil : concatenate(outputs)
+    }
+
     private static func slice(_ state: HiddenStates, _ range: Range<Int>) -> HiddenStates {
         let per = state.tokens * state.width
         return HiddenStates(values: Array(state.values[(range.lowerBound * per)..<(range.upperBound * per)]),
@@ -105,8 +114,9 @@ public enum ActivationCapture {
     }
 }
 
-/// Collects the kept rows of each module in order of first appearance.
-private struct Recorder {
+/// Collects the kept rows of each module in order of first appearance (a class: the stages'
+/// observers, escaping closures, record into it).
+final class Recorder {
     private var order: [String] = []
     private var rows: [String: (width: Int, rows: Int, values: [Float])] = [:]
     /// ViT: tokens of the full sequence (class token + patches); nil for BERT.
@@ -163,7 +173,7 @@ private struct Recorder {
         return (0..<tokens).filter { mask[n * length + $0] != 0 }
     }
 
-    mutating func record(_ output: ModuleOutput, offset: Int) throws {
+    func record(_ output: ModuleOutput, offset: Int) throws {
         if !keepInputs, output.name.hasSuffix(ActivationCapture.inputSuffix) { return }
         if rows[output.name] == nil {
             order.append(output.name)
@@ -182,7 +192,7 @@ private struct Recorder {
     }
 
     /// The matrices recorded since the last drain, in order of first appearance.
-    mutating func drain() -> [ActivationMatrix] {
+    func drain() -> [ActivationMatrix] {
         defer { order.removeAll(); rows.removeAll() }
         return order.map { name in
             let entry = rows[name]!

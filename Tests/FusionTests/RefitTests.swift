@@ -71,11 +71,15 @@ struct RefitTests {
         #expect(qkv.errorAfter < 0.1 * qkv.errorBefore, "the first layer's error only went from \(qkv.errorBefore) to \(qkv.errorAfter)")
 
         // The classifier was refitted last: its inputs in the final store are the ones it was fitted on.
-        let fitting = Refit.Fitting(store: result.store, ridge: refit.ridge, samples: options.numSamples, calibration: calibration)
-        let x = try fitting.capture(result.store, label: "refitted", architecture: inputs[0].model.architecture, depth: nil,
-                                    wanted: ["classifier:input"])["classifier:input"]!
-        let logits = try inputs.map { try fitting.capture($0.model.store, label: $0.label, architecture: $0.model.architecture, depth: nil,
-                                                           wanted: ["classifier"])["classifier"]! }
+        func recorded(_ store: WeightStore, _ name: String) throws -> ActivationMatrix {
+            var found: ActivationMatrix?
+            let options = ActivationOptions(numSamples: options.numSamples, sequenceFilter: .all, normalization: .none, linearInputs: true)
+            try ActivationCapture.capture(model: try TransformerModel(store: store, source: name), dataset: calibration, source: name,
+                                          options: options) { if $0.name == name { found = $0 } }
+            return try #require(found)
+        }
+        let x = try recorded(result.store, "classifier:input")
+        let logits = try inputs.map { try recorded($0.model.store, "classifier") }
         let d = x.width + 1
         let x1 = Matrix(rows: x.rows, cols: d) { b in
             for r in 0..<x.rows { for c in 0..<x.width { b[r * d + c] = Double(x.values[r * x.width + c]) }; b[r * d + x.width] = 1 }
@@ -87,7 +91,7 @@ struct RefitTests {
         let w = try Refit.augmented(result.store, "classifier", outputs: classes, inputs: x.width)
         let w0 = try Refit.augmented(fused.store, "classifier", outputs: classes, inputs: x.width)
         let gram = BLAS.multiply(x1, x1, transposeA: true)
-        let lambda = refit.ridge * (0..<d).reduce(0) { $0 + gram.storage[$1 * d + $1] } / Double(d)
+        let lambda = Refit.ridgeStrength(gram, ridge: refit.ridge)
         let residual = BLAS.multiply(x1, w, transposeB: true)
         var r = residual
         for i in r.storage.indices { r.storage[i] -= target.storage[i] }
