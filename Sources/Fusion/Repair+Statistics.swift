@@ -26,17 +26,8 @@ extension Repair {
         }
         guard needsPass else { return result }
         let truncated = try truncate(store, depth: depth)
-        var norms: [String: (gamma: [Float], beta: [Float])] = [:]
-        if family == .vit {
-            // The pre-LayerNorm ViT's LayerNorm outputs are not recorded: computed from the stream.
-            for name in wanted where name == "layernorm" || name.hasSuffix(".layernorm_before") || name.hasSuffix(".layernorm_after") {
-                guard let g = store[name + ".weight"], let b = store[name + ".bias"] else {
-                    throw FusionError.repair("\(label): \(name).weight / .bias missing")
-                }
-                norms[name] = (try g.floats(), try b.floats())
-            }
-        }
-        var collector = SiteCollector(wanted: wanted, family: family, layers: architecture.layers, norms: norms,
+        var collector = SiteCollector(wanted: wanted, family: family, layers: architecture.layers,
+                                      norms: try normParameters(store, wanted: wanted, family: family, label: label),
                                       eps: architecture.layerNormEps)
         do {
             let model = try TransformerModel(store: truncated, source: label, heads: architecture.heads)
@@ -49,6 +40,21 @@ extension Repair {
         }
         result.merge(collector.moments) { a, _ in a }
         return result
+    }
+
+    /// γ and β of the wanted ViT LayerNorm sites (the pre-LayerNorm ViT's LayerNorm outputs are
+    /// not recorded: ``SiteCollector`` computes them from the stream); empty for BERT.
+    static func normParameters(_ store: WeightStore, wanted: Set<String>, family: Architecture.Family,
+                               label: String) throws -> [String: (gamma: [Float], beta: [Float])] {
+        var norms: [String: (gamma: [Float], beta: [Float])] = [:]
+        guard family == .vit else { return norms }
+        for name in wanted where name == "layernorm" || name.hasSuffix(".layernorm_before") || name.hasSuffix(".layernorm_after") {
+            guard let g = store[name + ".weight"], let b = store[name + ".bias"] else {
+                throw FusionError.repair("\(label): \(name).weight / .bias missing")
+            }
+            norms[name] = (try g.floats(), try b.floats())
+        }
+        return norms
     }
 
     /// The store without task heads and, with `depth`, with `depth` encoder layers in its config

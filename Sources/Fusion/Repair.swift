@@ -46,8 +46,8 @@ public struct RepairResult: Sendable {
 /// embeddings' stream, then per layer the attention join (or the attention output), the MLP
 /// hidden channels and the MLP join, and optionally the LayerNorm outputs. The
 /// fused model's statistics of a site are measured after every earlier site was corrected
-/// (a forward pass through the layers up to the site's), so each correction sees the
-/// statistics the corrected model really has.
+/// (``StagedMeasurement``: the model runs layer by layer, the site's layer again after each
+/// correction), so each correction sees the statistics the corrected model really has.
 ///
 /// How the corrections live in the weights (no new tensor; the architecture is unchanged):
 /// - MLP hidden channel `c` (pre-activation output of `intermediate.dense`) and attention
@@ -127,14 +127,14 @@ public enum Repair {
 
         var store = fused.store
         var reports: [RepairSiteReport] = []
+        var fusedPass = StagedMeasurement(architecture: anchor, calibration: calibration, samples: samples)
         for site in sites {
             let c = Fuser.coefficients(site.name, count: inputs.count, anchor: anchorIndex, weights: weights, options: options)
             let target = try Self.target(site.name, parents: parents, maps: maps[site.mapPlace] ?? [:], coefficients: c,
                                          anchor: anchorIndex, labels: labels)
-            let measured = try measure(store, label: "the fused model", architecture: anchor,
-                                       calibration: calibration, numSamples: samples, depth: site.depth, wanted: [site.name])
-            guard let now = measured[site.name], now.width == target.mean.count else {
-                throw FusionError.repair("\(site.name): the fused model has \(measured[site.name]?.width ?? 0) channels there, the targets \(target.mean.count)")
+            let now = try fusedPass.moments(of: site, in: store)
+            guard now.width == target.mean.count else {
+                throw FusionError.repair("\(site.name): the fused model has \(now.width) channels there, the targets \(target.mean.count)")
             }
             let change = affine(measured: now, target: target, options: repair)
             try apply(change, at: site, family: anchor.family, to: &store)

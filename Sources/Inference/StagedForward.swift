@@ -15,6 +15,9 @@ public struct StagedForward {
     var state: HiddenStates
     /// Encoder layers run so far (the next layer's index).
     public private(set) var layersDone = 0
+    /// The stream entering the next encoder layer as recorded (every kept token): the
+    /// `embeddings` output at first, then `encoder.layer.N`'s.
+    public private(set) var stream: ActivationMatrix
 
     /// Runs the embeddings of `model` on the first `numSamples` samples of `dataset`.
     /// - Throws: `InferenceError` when the model cannot run the dataset or `numSamples < 1`.
@@ -39,6 +42,10 @@ public struct StagedForward {
         self.source = source
         self.batchSize = batchSize
         self.state = embedded!
+        guard let recorded = recorder.drain().first(where: { $0.name == "embeddings" }) else {
+            throw InferenceError.input(message: "\(source): the embeddings recorded no output")
+        }
+        self.stream = recorded
     }
 
     /// Runs encoder layer ``layersDone`` of `model` (the architecture the pass started with; its
@@ -64,11 +71,16 @@ public struct StagedForward {
         let out = try ActivationCapture.runStage(state, count: data.count, batchSize: batchSize, recorder: recorder) { chunk, _, observe in
             try layer(chunk!, observe: observe)
         }
+        let recorded = recorder.drain()
         if advance {
+            guard let output = recorded.first(where: { $0.name.hasPrefix("encoder.layer.") && !$0.name.dropFirst("encoder.layer.".count).contains(".") }) else {
+                throw InferenceError.input(message: "\(source): encoder layer \(layersDone) recorded no output")
+            }
             state = out!
+            stream = output
             layersDone += 1
         }
-        return recorder.drain()
+        return recorded
     }
 
     /// The ViT head of `model` on the current stream (after the last encoder layer): the
