@@ -19,9 +19,9 @@ if "$BIN" help fuse >/dev/null 2>&1; then
     # No data: weights + exact EMD (the paper's method, Transfuse's flow); maps drawn as PNGs.
     step "$BIN" fuse Samples/vit-digits-a Samples/vit-digits-b --output "$OUT/vit-digits-fused" \
         --eval Samples/data/digits-test.h5 --plot-maps "$OUT/maps" --force
-    # With calibration data: Sinkhorn maps, then the REPAIR statistics correction on that data.
+    # With calibration data: Sinkhorn maps, then REPAIR and the least-squares refit on that data.
     step "$BIN" fuse Samples/vit-digits-a Samples/vit-digits-b --data Samples/data/digits-calib.h5 \
-        --output "$OUT/vit-digits-fused-repaired" --eval Samples/data/digits-test.h5 --force
+        --output "$OUT/vit-digits-fused-data" --eval Samples/data/digits-test.h5 --force
 fi
 
 cat <<TXT
