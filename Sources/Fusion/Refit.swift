@@ -61,10 +61,9 @@ public struct RefitResult: Sendable {
 public enum Refit {
     /// Linear layers that read the same input, refitted together.
     struct Group: Sendable, Equatable {
-        /// The layers' canonical names (without `.weight`).
+        /// The layers' canonical names (without `.weight`). Their shared input is recorded under
+        /// the first one's name + ``ActivationCapture/inputSuffix``.
         let layers: [String]
-        /// Where the inputs are recorded: `<input>` + ``ActivationCapture/inputSuffix``.
-        let input: String
         /// Per layer, the place of the transport map its outputs were aligned with; `nil` for
         /// the classifier (the parents' classes are the same).
         let mapPlaces: [String?]
@@ -76,10 +75,10 @@ public enum Refit {
         let attention = p + (family == .vit ? "attention.attention." : "attention.self.")
         let q = attention + "query", k = attention + "key", v = attention + "value"
         let o = p + "attention.output.dense", fc1 = p + "intermediate.dense", fc2 = p + "output.dense"
-        return [Group(layers: [q, k, v], input: q, mapPlaces: [q, k, v]),
-                Group(layers: [o], input: o, mapPlaces: [p + "attention.residual"]),
-                Group(layers: [fc1], input: fc1, mapPlaces: [fc1]),
-                Group(layers: [fc2], input: fc2, mapPlaces: [p + "output.residual"])]
+        return [Group(layers: [q, k, v], mapPlaces: [q, k, v]),
+                Group(layers: [o], mapPlaces: [p + "attention.residual"]),
+                Group(layers: [fc1], mapPlaces: [fc1]),
+                Group(layers: [fc2], mapPlaces: [p + "output.residual"])]
     }
 
     /// Refits the linear layers of `fused` (from ``Fuser/fuse(_:options:keepMaps:progress:)``
@@ -113,13 +112,12 @@ public enum Refit {
         let labels = inputs.map(\.label)
         var warnings: [String] = []
         var plan = (0..<anchor.layers).map { layerGroups(family: anchor.family, layer: $0) }
-        var withClassifier = false
+        let classifier = Group(layers: ["classifier"], mapPlaces: [nil])
         if refit.classifier, anchor.family == .vit {
             if let reason = classifierMismatch(inputs, anchor: anchorIndex) {
                 warnings.append("refit: \(reason); classifier left as fused")
             } else {
-                withClassifier = true
-                plan.append([Group(layers: ["classifier"], input: "classifier", mapPlaces: [nil])])
+                plan.append([classifier])
             }
         }
 
@@ -145,7 +143,7 @@ public enum Refit {
                 }
                 return missing.isEmpty
             }
-            let isClassifier = withClassifier && index == plan.count - 1
+            let isClassifier = groups == [classifier]
             progress("refit: \(isClassifier ? "the classifier" : "encoder layer \(index)") (\(usable.flatMap(\.layers).count) linear layers)")
             var outputs: [[String: ActivationMatrix]] = []
             for k in inputs.indices {
@@ -156,7 +154,7 @@ public enum Refit {
                 outputs.append(Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }))
             }
             for group in usable {
-                let key = group.input + ActivationCapture.inputSuffix
+                let key = group.layers[0] + ActivationCapture.inputSuffix
                 let recorded = try Self.running {
                     isClassifier ? try pass.classifier(of: model, linearInputs: true) : try pass.layer(of: model, linearInputs: true, advance: false)
                 }
@@ -180,7 +178,7 @@ public enum Refit {
         return RefitResult(store: store, layers: reports, warnings: warnings, seconds: Date().timeIntervalSince(started))
     }
 
-    /// `store` without its task heads other than a ViT classifier, as a runnable model.
+    /// `store` as a runnable model, task heads included (the ViT classifier is refitted last).
     static func model(_ store: WeightStore, label: String, architecture: Architecture) throws -> TransformerModel {
         try running { try TransformerModel(store: store, source: label, heads: architecture.heads) }
     }

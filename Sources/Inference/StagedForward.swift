@@ -73,7 +73,7 @@ public struct StagedForward {
         }
         let recorded = recorder.drain()
         if advance {
-            guard let output = recorded.first(where: { $0.name.hasPrefix("encoder.layer.") && !$0.name.dropFirst("encoder.layer.".count).contains(".") }) else {
+            guard let output = recorded.first(where: { $0.name == layer.names.layer }) else {
                 throw InferenceError.input(message: "\(source): encoder layer \(layersDone) recorded no output")
             }
             state = out!
