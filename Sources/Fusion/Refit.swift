@@ -81,6 +81,13 @@ public enum Refit {
                 Group(layers: [fc2], mapPlaces: [p + "output.residual"])]
     }
 
+    /// Checks, before any fusion work, that every model can run `calibration` (its task, image
+    /// size, vocabulary, config), as ``Repair/check(_:calibration:)`` does for REPAIR's file.
+    /// - Throws: ``FusionError/refit(_:)`` naming the model, the file and the mismatch.
+    public static func check(_ inputs: [FusionInput], calibration: EvalDataset) throws {
+        if let problem = try Repair.calibrationProblem(inputs, calibration: calibration) { throw FusionError.refit(problem) }
+    }
+
     /// Refits the linear layers of `fused` (from ``Fuser/fuse(_:options:keepMaps:progress:)``
     /// with `keepMaps: true`, possibly corrected by ``Repair`` first; `method: vanilla` needs no maps).
     /// - Parameters:

@@ -72,15 +72,22 @@ public enum Repair {
     /// size, vocabulary, config) — the first layer only, without loading the whole model.
     /// - Throws: ``FusionError/repair(_:)`` naming the model, the file and the mismatch.
     public static func check(_ inputs: [FusionInput], calibration: EvalDataset) throws {
+        if let problem = try calibrationProblem(inputs, calibration: calibration) { throw FusionError.repair(problem) }
+    }
+
+    /// Why one of `inputs` cannot run `calibration` (naming the model and the file), or nil when
+    /// all can; the check behind ``check(_:calibration:)`` and ``Refit/check(_:calibration:)``.
+    static func calibrationProblem(_ inputs: [FusionInput], calibration: EvalDataset) throws -> String? {
         for input in inputs {
             do {
                 let model = try TransformerModel(store: try truncate(input.model.store, depth: 1), source: input.label,
                                                  heads: input.model.architecture.heads)
                 try model.check(calibration, source: input.label, needsHead: false)
             } catch let error as InferenceError {
-                throw FusionError.repair("\(input.label) cannot run the calibration file \(calibration.path): \(error.description)")
+                return "\(input.label) cannot run the calibration file \(calibration.path): \(error.description)"
             }
         }
+        return nil
     }
 
     /// Corrects the statistics of `fused` (from ``Fuser/fuse(_:options:keepMaps:progress:)``

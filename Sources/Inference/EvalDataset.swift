@@ -29,7 +29,7 @@ public struct EvalDataset: Sendable {
 
     /// Reads `path`, keeping the first `limit` samples (all when nil).
     /// - Throws: `InferenceError.dataset` naming the file, the dataset and the shapes for
-    ///   missing keys, wrong types, mismatched shapes or an empty file.
+    ///   missing keys, wrong types, mismatched shapes, non-finite pixels or an empty file.
     public static func read(_ path: String, limit: Int? = nil) throws -> EvalDataset {
         let file: HDF5File
         do { file = try HDF5File.openReadOnly(path) } catch {
@@ -65,6 +65,10 @@ public struct EvalDataset: Sendable {
             guard n > 0 else { throw InferenceError.dataset(file: path, dataset: "images", message: "holds no samples (\(Shape.describe(shape)))") }
             let labels = try reader.ints("labels", expecting: [shape[0]], keep: n)
             let images = try reader.floats("images", keep: n)
+            if let bad = images.firstIndex(where: { !$0.isFinite }) {
+                let per = shape.dropFirst().reduce(1, *)
+                throw InferenceError.dataset(file: path, dataset: "images", message: "sample \(bad / per) of \(Shape.describe(shape)) holds \(images[bad]) at element \(bad % per) (every pixel must be finite)")
+            }
             return EvalDataset(path: path, task: task, count: n, images: images, imageShape: Array(shape.dropFirst()),
                                tokens: nil, labels: labels)
         case .maskedLM, .sequenceClassification:

@@ -189,7 +189,7 @@ struct FuseCommand: ParsableCommand {
         let calibration = try repair.map { try repairArguments.calibration($0.file, inputs: inputs) }
         let refit = try refitArguments.settings(options, data: data)
         let refitCalibration = try refit.map { settings in
-            settings.file == repair?.file ? calibration! : try repairArguments.calibration(settings.file, inputs: inputs)
+            settings.file == repair?.file ? calibration! : try repairArguments.calibration(settings.file, inputs: inputs, check: Refit.check)
         }
         var activationSeconds = 0.0
         if FuseSupport.needsActivations(options) {

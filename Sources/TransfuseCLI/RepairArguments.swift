@@ -50,10 +50,12 @@ struct RepairArguments: ParsableArguments {
         return (settings, file)
     }
 
-    /// Reads the calibration file and checks that every model can run it, before any fusion work.
-    func calibration(_ file: String, inputs: [FusionInput]) throws -> EvalDataset {
+    /// Reads the calibration file and checks that every model can run it, before any fusion work
+    /// (`check`: REPAIR's by default, ``Refit/check(_:calibration:)`` for the refit's file).
+    func calibration(_ file: String, inputs: [FusionInput],
+                     check: ([FusionInput], EvalDataset) throws -> Void = Repair.check) throws -> EvalDataset {
         let dataset = try EvalDataset.read(file)
-        try Repair.check(inputs, calibration: dataset)
+        try check(inputs, dataset)
         return dataset
     }
 }

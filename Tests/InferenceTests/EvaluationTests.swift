@@ -66,7 +66,7 @@ struct DatasetErrorTests {
         do { try body(); return "" } catch { return "\(error)" }
     }
 
-    @Test("mismatched shapes, missing keys, ids outside the vocabulary, wrong image size")
+    @Test("mismatched shapes, missing keys, ids outside the vocabulary, wrong image size, NaN pixels")
     func errors() throws {
         let bert = try TransformerModel(store: try Fixtures.store("bert_cls"), source: "bert_cls")
         let vit = try TransformerModel(store: try Fixtures.store("vit"), source: "vit")
@@ -97,7 +97,13 @@ struct DatasetErrorTests {
         let empty = try write(["input_ids": ([], [0, 4]), "labels": ([], [0])])
         let m7 = message { _ = try EvalDataset.read(empty) }
         #expect(m7.contains("no tokens") && m7.contains("[0, 4]"), "\(m7)")
-        for path in [mismatched, outside, small, nothing, badLabel, empty] { try? FileManager.default.removeItem(atPath: path) }
+        var pixels = [Float](repeating: 0.5, count: 2 * 3 * 16 * 16)
+        pixels[3 * 16 * 16 + 17] = .nan
+        let notFinite = try write(["labels": ([0, 1], [2])], floats: ["images": (pixels, [2, 3, 16, 16])])
+        let m8 = message { _ = try EvalDataset.read(notFinite) }
+        #expect(m8.contains(notFinite) && m8.contains("images") && m8.contains("sample 1") && m8.contains("nan")
+                && m8.contains("element 17") && m8.contains("[2, 3, 16, 16]"), "\(m8)")
+        for path in [mismatched, outside, small, nothing, badLabel, empty, notFinite] { try? FileManager.default.removeItem(atPath: path) }
     }
 
     @Test("missing config keys and tensors, wrong shapes are named")

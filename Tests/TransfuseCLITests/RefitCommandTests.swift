@@ -42,5 +42,10 @@ import Testing
         #expect(refused.status == 1, "\(refused.stderr)")
         #expect(refused.stderr.contains(wrong), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: folder.file("never.safetensors")))
+        // With REPAIR on --data's good file, the message blames the refit's file, not REPAIR.
+        let beside = try CommandRunner.run(base + ["--data", Self.calib, "--refit", wrong])
+        #expect(beside.status == 1 && beside.stderr.contains("refit: ") && !beside.stderr.contains("repair: "), "\(beside.stderr)")
+        #expect(beside.stderr.contains(wrong) && beside.stderr.contains("vit-digits-a"), "\(beside.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: folder.file("never.safetensors")))
     }
 }
