@@ -47,9 +47,8 @@ extension Fuser {
     private static func streamStages(_ inputs: [FusionInput], options: FusionOptions, keepMaps: Bool,
                                      progress: @escaping (String) -> Void,
                                      emit: @escaping (Tensor) throws -> Void) throws -> FusionSummary {
+        try check(inputs, options: options)
         let weights = try checkArguments(inputs, options)
-        try FusionChecks.compatible(inputs, options: options)
-        try FusionChecks.finite(inputs)
         let anchorIndex = options.anchor
         let anchor = ModelView(label: inputs[anchorIndex].label, model: inputs[anchorIndex].model)
         var emitSeconds = 0.0

@@ -53,6 +53,16 @@ public enum Fuser {
         return FusionResult(store: store, maps: summary.maps, transportSeconds: summary.transportSeconds, warnings: summary.warnings)
     }
 
+    /// The checks `fuse` runs before any alignment work — arguments, compatible models (family,
+    /// depth, heads, task head, vocabulary or patches), finite weights — alone, for callers that
+    /// do other work first (`transfuse sweep` checks the models before reading its datasets).
+    /// - Throws: the `FusionError` that `fuse` would throw for the same inputs and options.
+    public static func check(_ inputs: [FusionInput], options: FusionOptions) throws {
+        _ = try checkArguments(inputs, options)
+        try FusionChecks.compatible(inputs, options: options)
+        try FusionChecks.finite(inputs)
+    }
+
     /// The tied pairs of the anchor whose copy follows the original in the fused model: the
     /// MLM decoder weight (the word embeddings) and its bias (`cls.predictions.bias`), when the
     /// anchor stores them and they are tied (not `stored-untied`).

@@ -82,6 +82,8 @@ struct SweepCommand: ParsableCommand {
         // Settings start where `fuse` starts: Transfuse's defaults for the family, with or without data.
         let defaults = FusionOptions.defaults(for: inputs[0].model.architecture.family, calibration: data != nil)
         let plan = try sweepGrid.settings(modelLabels: models, weights: try FuseSupport.parseWeights(weights), defaults: defaults)
+        // The models must fit together whatever the setting (each setting's own anchor is checked again when it runs).
+        try Fuser.check(inputs, options: defaults)
         for warning in plan.warnings { StandardError.line("warning: \(warning)") }
         if data == nil, let needing = plan.settings.first(where: { $0.kind == .fused && FuseSupport.needsActivations($0.options) }) {
             throw ValidationError("setting '\(needing.label)' needs activations: give --data CALIB.h5")

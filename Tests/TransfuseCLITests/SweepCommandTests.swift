@@ -154,6 +154,17 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
+    /// A ViT and a BERT are refused as `fuse` refuses them (family, both models named), before
+    /// the datasets are read and before the settings that would need --data are mentioned.
+    @Test func modelsThatCannotBeFusedAreRefusedFirst() throws {
+        let bert = SampleModels.path("bert-mlm-b")
+        let result = try CommandRunner.run(["sweep", Self.a, bert, "--eval", Self.test])
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("models cannot be fused") && result.stderr.contains("family")
+                && result.stderr.contains(bert) && result.stderr.contains(Self.a), "\(result.stderr)")
+        #expect(!result.stderr.contains("--data") && !result.stderr.contains("[1/") && result.stdout.isEmpty, "\(result.stderr)")
+    }
+
     @Test func activationSettingsNeedData() throws {
         let result = try CommandRunner.run(["sweep", Self.a, Self.b, "--eval", Self.test])
         #expect(result.status != 0)
