@@ -76,7 +76,7 @@ SCHEDULES = {
     "cos-60ep-5e-4": dict(epochs=60, lr=5e-4, warmup=1, shape="cosine"),
 }
 FUSIONS = {"ab": ("a", "b"), "abc": ("a", "b", "c"), "ab-data": ("a", "b"), "abc-data": ("a", "b", "c"),
-           "ab-refit": ("a", "b"), "ab-refit-ridge": ("a", "b")}
+           "ab-refit": ("a", "b"), "ab-refit-ridge": ("a", "b"), "abc-refit-ridge": ("a", "b", "c")}
 # Flags of `transfuse fuse` that define a fusion variant (before any --fuse-option): "ab-data"
 # is the pair fused with calibration data (Sinkhorn + the REPAIR correction by default).
 # "ab-data" / "abc-data" were run before the refit joined the data defaults: --no-refit keeps them
@@ -89,19 +89,26 @@ FUSE_ARGS = {"ab-data": ["--data", "Samples/data/digits-calib.h5", "--no-refit"]
              # The same with a 300× stronger ridge (0.3): one-shot 90.4% instead of 96.5%, but weights
              # of about the parents' norms, which finetune better.
              "ab-refit-ridge": ["--data", "Samples/data/digits-calib.h5", "--refit-samples", "300",
-                                "--refit-ridge", "0.3"]}
+                                "--refit-ridge", "0.3"],
+             # The three models, fused and refitted the same way.
+             "abc-refit-ridge": ["--data", "Samples/data/digits-calib.h5", "--refit-samples", "300",
+                                 "--refit-ridge", "0.3"]}
 # What runs by default (--schedules overrides it for every fusion): the pair gets every
 # schedule; the three-model fusion the longest one only (time); the data-aware pair two.
 DEFAULT_SCHEDULES = {"ab": ["cos-12ep-2e-4", "cos-12ep-1e-3", "cos-30ep-5e-4"], "abc": ["cos-30ep-5e-4"],
                      "ab-data": ["cos-30ep-5e-4", "cos-12ep-1e-3", "cos-60ep-5e-4"], "abc-data": ["cos-30ep-5e-4"],
                      "ab-refit": ["cos-12ep-2e-4", "cos-30ep-5e-4", "cos-60ep-5e-4"],
-                     "ab-refit-ridge": ["cos-12ep-2e-4", "cos-12ep-1e-3", "cos-30ep-5e-4", "cos-60ep-5e-4"]}
+                     "ab-refit-ridge": ["cos-12ep-2e-4", "cos-12ep-1e-3", "cos-30ep-5e-4", "cos-60ep-5e-4"],
+                     "abc-refit-ridge": ["cos-30ep-5e-4"]}
 SEEDS = (0, 1, 2)
 EVAL_EVERY = 22              # steps (one epoch)
 SCRATCH_SEED_OFFSET = 1000   # scratch init seed = SCRATCH_SEED_OFFSET + finetuning seed
 PLOT_SCHEDULE = "cos-30ep-5e-4"   # the schedule the PNG curves show (all are in results.json)
 PLOTS = {"ab": REPO / "docs" / "finetune-curve.png", "abc": REPO / "docs" / "finetune-curve-abc.png"}
-PLOT_VARIANTS = {"ab": {"fused, --data": "ab-data"}, "abc": {"fused, --data": "abc-data"}}   # extra fused curves in a plot
+# Extra fused curves in a plot: label -> fusion variant.
+PLOT_VARIANTS = {"ab": {"fused, --data --no-refit": "ab-data", "fused, --data --refit-ridge 0.3": "ab-refit-ridge"},
+                 "abc": {"fused, --data --no-refit": "abc-data", "fused, --data --refit-ridge 0.3": "abc-refit-ridge"}}
+VARIANT_COLOURS = ("#000000", "#8c564b")   # the extra fused curves, in PLOT_VARIANTS order
 
 
 def log(msg: str) -> None:
@@ -279,10 +286,10 @@ def plot(path: Path, fusion: dict, sched_name: str, sched: dict, n_test: int,
     colours = {"fused": "#d62728", "vanilla": "#9467bd", "scratch": "#7f7f7f",
                "parent a": "#1f77b4", "parent b": "#2ca02c", "parent c": "#ff7f0e"}
     curves = dict(fusion["schedules"][sched_name]["curves"])
-    for label, other in (variants or {}).items():
+    for (label, other), colour in zip((variants or {}).items(), VARIANT_COLOURS):
         if sched_name in other["schedules"]:
             curves[label] = other["schedules"][sched_name]["curves"]["fused"]
-            colours[label] = "#000000"
+            colours[label] = colour
     fig, axes = plt.subplots(1, 2, figsize=(8.0, 3.2), dpi=110)
     zoom_low = 1.0
     n_seeds = 0
