@@ -91,7 +91,7 @@ final class PairAligner {
 
     func record(_ name: String, _ values: [Double]) { aligned[name] = values.narrowedToFloat() }
     func record(_ name: String, _ m: Matrix) { record(name, m.storage) }
-    func recordMap(_ name: String, _ map: TransportMap?) { if keepMaps, let map { maps.append((name, map)) } }
+    func recordMap(_ name: String, _ map: TransportMap?) { if keepMaps, let map { maps.append((name, map.uncached)) } }
 
     /// Copies the source tensor unaligned (shapes must be equal: checked by the fuser).
     func copySource(_ name: String) throws { record(name, try source.vector(name)) }

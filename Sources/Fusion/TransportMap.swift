@@ -14,9 +14,11 @@ import Transport
 /// (`n0 > n1`) and is barycentric otherwise.
 public struct TransportMap: Sendable {
     /// Dense, or its non-zero entries (with the dense form built on demand) when there are at
-    /// most ``sparseLimit`` of them.
+    /// most ``sparseLimit`` of them. A dense map's normalised sides are cached when it has a
+    /// ``NormalizedSides`` (maps in use by the flow) and computed on each use when not (maps
+    /// kept after the flow, see ``uncached``).
     private enum Storage: Sendable {
-        case dense(Matrix, NormalizedSides)
+        case dense(Matrix, NormalizedSides?)
         case sparse(SparseMatrix)
     }
 
@@ -136,12 +138,22 @@ public struct TransportMap: Sendable {
         normalizes(.output, scaling) ? normalized(rows: false) : matrix
     }
 
-    /// `T` with rows (or columns) scaled to sum to 1; kept for a dense map.
+    /// `T` with rows (or columns) scaled to sum to 1; kept for a dense map that caches its sides.
     private func normalized(rows: Bool) -> Matrix {
         switch storage {
-        case let .dense(m, sides): return sides.normalized(m, rows: rows)
+        case let .dense(m, sides?): return sides.normalized(m, rows: rows)
+        case let .dense(m, nil): return Self.normalize(m, rows: rows)
         case let .sparse(s): return Self.normalize(s.dense, rows: rows)
         }
+    }
+
+    /// The same map (sharing its matrix) without cached sides, for keeping after the flow: the
+    /// flow caches both normalised sides of a dense map, which would triple the memory of every
+    /// kept map (ViT-B's Sinkhorn maps: 4.5 GB instead of 1.3 GB); their later users (REPAIR,
+    /// the refit, the global stream search) use each side once or twice.
+    var uncached: TransportMap {
+        guard case let .dense(m, _) = storage else { return self }
+        return TransportMap(storage: .dense(m, nil))
     }
 
     /// Whether `side` is normalised (barycentric) under `scaling`, or keeps `T` as it is.

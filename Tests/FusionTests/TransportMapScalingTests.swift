@@ -46,6 +46,20 @@ struct TransportMapScalingTests {
         }
     }
 
+    @Test("a kept map without cached sides gives the same sides, bit for bit, as the map in use", arguments: [(40, 40), (48, 32), (32, 48)])
+    func uncachedSides(n0: Int, n1: Int) {
+        let map = TransportMap(plan: Self.plan(n0, n1))
+        #expect(map.sparse == nil, "the plan must be dense to exercise the cache")
+        let kept = map.uncached
+        for scaling in [FusionOptions.Scaling.auto, .barycentric, .reference] {
+            for _ in 0..<2 {   // the second round reads the cache of `map`
+                #expect(kept.inputSide(scaling).storage == map.inputSide(scaling).storage)
+                #expect(kept.outputSide(scaling).storage == map.outputSide(scaling).storage)
+            }
+        }
+        #expect(kept.matrix.storage == map.matrix.storage)
+    }
+
     /// A hard (sparse) plan: source channel `i` goes to anchor channel `i mod n1` (some anchor
     /// columns stay empty when `n0 < n1`; only the dense/sparse agreement is checked on it).
     static func hardPlan(_ n0: Int, _ n1: Int) -> Matrix {
