@@ -127,7 +127,7 @@ public enum Repair {
 
         var parents: [[String: SiteMoments]] = []
         for (k, input) in inputs.enumerated() {
-            progress("repair: statistics of model \(k) (\(input.label)) on \(samples) calibration samples")
+            progress("repair: statistics of model \(k) (\(input.label)) on \(min(samples, calibration.count)) calibration samples")
             parents.append(try measure(input.model.store, label: input.label, architecture: input.model.architecture,
                                        calibration: calibration, numSamples: samples, depth: nil, wanted: names))
         }
