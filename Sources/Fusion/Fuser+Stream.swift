@@ -47,8 +47,7 @@ extension Fuser {
     private static func streamStages(_ inputs: [FusionInput], options: FusionOptions, keepMaps: Bool,
                                      progress: @escaping (String) -> Void,
                                      emit: @escaping (Tensor) throws -> Void) throws -> FusionSummary {
-        try check(inputs, options: options)
-        let weights = try checkArguments(inputs, options)
+        let weights = try check(inputs, options: options)
         let anchorIndex = options.anchor
         let anchor = ModelView(label: inputs[anchorIndex].label, model: inputs[anchorIndex].model)
         var emitSeconds = 0.0

@@ -56,11 +56,14 @@ public enum Fuser {
     /// The checks `fuse` runs before any alignment work — arguments, compatible models (family,
     /// depth, heads, task head, vocabulary or patches), finite weights — alone, for callers that
     /// do other work first (`transfuse sweep` checks the models before reading its datasets).
+    /// - Returns: the normalised model weights `fuse` would use.
     /// - Throws: the `FusionError` that `fuse` would throw for the same inputs and options.
-    public static func check(_ inputs: [FusionInput], options: FusionOptions) throws {
-        _ = try checkArguments(inputs, options)
+    @discardableResult
+    public static func check(_ inputs: [FusionInput], options: FusionOptions) throws -> [Double] {
+        let weights = try checkArguments(inputs, options)
         try FusionChecks.compatible(inputs, options: options)
         try FusionChecks.finite(inputs)
+        return weights
     }
 
     /// The tied pairs of the anchor whose copy follows the original in the fused model: the
