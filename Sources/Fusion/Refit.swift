@@ -152,18 +152,21 @@ public enum Refit {
             }
             let isClassifier = groups == [classifier]
             progress("refit: \(isClassifier ? "the classifier" : "encoder layer \(index)") (\(usable.flatMap(\.layers).count) linear layers)")
+            // The parents' outputs of the layers refitted here (their targets), nothing else.
+            let refitted = Set(usable.flatMap(\.layers))
             var outputs: [[String: ActivationMatrix]] = []
             for k in inputs.indices {
                 let recorded = try Self.running {
-                    isClassifier ? try parentPasses[k].classifier(of: parents[k], linearInputs: false)
-                                 : try parentPasses[k].layer(of: parents[k], linearInputs: false, advance: true)
+                    isClassifier ? try parentPasses[k].classifier(of: parents[k], linearInputs: false, only: refitted)
+                                 : try parentPasses[k].layer(of: parents[k], linearInputs: false, advance: true, only: refitted)
                 }
                 outputs.append(Dictionary(recorded.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a }))
             }
             for group in usable {
                 let key = group.layers[0] + ActivationCapture.inputSuffix
                 let recorded = try Self.running {
-                    isClassifier ? try pass.classifier(of: model, linearInputs: true) : try pass.layer(of: model, linearInputs: true, advance: false)
+                    isClassifier ? try pass.classifier(of: model, linearInputs: true, only: [key])
+                                 : try pass.layer(of: model, linearInputs: true, advance: false, only: [key])
                 }
                 guard let x = recorded.first(where: { $0.name == key }) else {
                     throw FusionError.refit("the fused model records no \(key) on \(calibration.path)")
@@ -180,7 +183,7 @@ public enum Refit {
                 reports += fitted
                 model = try Self.model(store, label: "the fused model", architecture: anchor)
             }
-            if !isClassifier { _ = try Self.running { try pass.layer(of: model, linearInputs: false, advance: true) } }
+            if !isClassifier { _ = try Self.running { try pass.layer(of: model, linearInputs: false, advance: true, only: []) } }
         }
         return RefitResult(store: store, layers: reports, warnings: warnings, seconds: Date().timeIntervalSince(started))
     }

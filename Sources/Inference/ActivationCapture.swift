@@ -128,10 +128,14 @@ final class Recorder {
     private let filter: SequenceFilter
     /// Whether matrices of linear-layer inputs (``ActivationCapture/inputSuffix``) are kept.
     private let keepInputs: Bool
+    /// The only names kept (inputs under their recorded name, with the suffix); nil keeps every one.
+    private let names: Set<String>?
 
-    init(model: TransformerModel, dataset: EvalDataset, filter: SequenceFilter, source: String, keepInputs: Bool) throws {
+    init(model: TransformerModel, dataset: EvalDataset, filter: SequenceFilter, source: String, keepInputs: Bool,
+         names: Set<String>? = nil) throws {
         self.filter = filter
         self.keepInputs = keepInputs
+        self.names = names
         switch model {
         case let .vit(vit):
             vitTokens = vit.config.tokens
@@ -175,6 +179,7 @@ final class Recorder {
 
     func record(_ output: ModuleOutput, offset: Int) throws {
         if !keepInputs, output.name.hasSuffix(ActivationCapture.inputSuffix) { return }
+        if let names, !names.contains(output.name) { return }
         if rows[output.name] == nil {
             order.append(output.name)
             rows[output.name] = (output.width, 0, [])

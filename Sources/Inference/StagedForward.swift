@@ -51,10 +51,13 @@ public struct StagedForward {
     /// Runs encoder layer ``layersDone`` of `model` (the architecture the pass started with; its
     /// weights may differ) on the current stream and returns what it recorded: every module
     /// output, and with `linearInputs` the linear layers' inputs
-    /// (``ActivationOptions/linearInputs``). With `advance`, its output becomes the stream the
-    /// next call starts from.
+    /// (``ActivationOptions/linearInputs``); only those named in `only` when it is given (a
+    /// layer of ViT-B records about 14,000 floats per token: `only` keeps what a caller uses).
+    /// With `advance`, its output becomes the stream the next call starts from (recorded
+    /// whatever `only` says).
     /// - Throws: `InferenceError` when `model` has no such layer or its widths differ.
-    public mutating func layer(of model: TransformerModel, linearInputs: Bool, advance: Bool) throws -> [ActivationMatrix] {
+    public mutating func layer(of model: TransformerModel, linearInputs: Bool, advance: Bool,
+                               only: Set<String>? = nil) throws -> [ActivationMatrix] {
         let layers: [EncoderLayer]
         switch model {
         case let .vit(vit): layers = vit.layers
@@ -67,7 +70,8 @@ public struct StagedForward {
         guard layer.query.inFeatures == state.width else {
             throw InferenceError.input(message: "\(source): encoder layer \(layersDone) reads \(layer.query.inFeatures) channels, the stream has \(state.width)")
         }
-        let recorder = try Recorder(model: model, dataset: data, filter: .all, source: source, keepInputs: linearInputs)
+        let names = only.map { advance ? $0.union([layer.names.layer]) : $0 }
+        let recorder = try Recorder(model: model, dataset: data, filter: .all, source: source, keepInputs: linearInputs, names: names)
         let out = try ActivationCapture.runStage(state, count: data.count, batchSize: batchSize, recorder: recorder) { chunk, _, observe in
             try layer(chunk!, observe: observe)
         }
@@ -85,13 +89,13 @@ public struct StagedForward {
 
     /// The ViT head of `model` on the current stream (after the last encoder layer): the
     /// `classifier` logits and, with `linearInputs`, `classifier:input` (the class token after
-    /// the final LayerNorm).
+    /// the final LayerNorm); only those named in `only` when it is given.
     /// - Throws: `InferenceError` for a BERT model or a ViT without a classifier.
-    public func classifier(of model: TransformerModel, linearInputs: Bool) throws -> [ActivationMatrix] {
+    public func classifier(of model: TransformerModel, linearInputs: Bool, only: Set<String>? = nil) throws -> [ActivationMatrix] {
         guard case let .vit(vit) = model else {
             throw InferenceError.unsupported(source: source, message: "only a ViT's classifier can be run on its own")
         }
-        let recorder = try Recorder(model: model, dataset: data, filter: .all, source: source, keepInputs: linearInputs)
+        let recorder = try Recorder(model: model, dataset: data, filter: .all, source: source, keepInputs: linearInputs, names: only)
         _ = try ActivationCapture.runStage(state, count: data.count, batchSize: batchSize, recorder: recorder) { chunk, _, observe in
             _ = try vit.head(chunk!, observe: observe)
             return nil
